@@ -12,6 +12,7 @@ public static class Program
 {
     private static readonly ICommand[] s_commands =
     [
+        new UpCommand(),
         new InspectCommand(),
     ];
 
