@@ -14,6 +14,7 @@ public static class Program
     [
         new UpCommand(),
         new InspectCommand(),
+        new MkfsCommand(),
     ];
 
     public static int Main(string[] args)
