@@ -15,6 +15,7 @@ public static class Program
         new UpCommand(),
         new InspectCommand(),
         new MkfsCommand(),
+        new ServeCommand(),
     ];
 
     public static int Main(string[] args)

@@ -65,43 +65,50 @@ public sealed record LockReply(LockMode OldMode, LockMode NewMode, ulong GrantGe
 /// <summary>
 /// Server to client: give up <see cref="Range"/> down to <see cref="NewMode"/>. The client
 /// writes back and invalidates as needed, then echoes the request. Resent until answered.
-/// <code>range [42] | old mode u8 | new mode u8   (44 bytes)</code>
+/// <see cref="GrantGen"/> names the grant being revoked (the <see cref="LockReply.GrantGeneration"/>
+/// the client got): a revoke whose generation is newer than any grant the client has seen for the
+/// range overtook its grant, and the client answers it only after that grant has arrived.
+/// <code>range [42] | old mode u8 | new mode u8 | grant gen u64   (52 bytes)</code>
 /// </summary>
-public sealed record RevokeRequest(KeyRange Range, LockMode OldMode, LockMode NewMode) : RequestMessage<RevokeReply>
+public sealed record RevokeRequest(KeyRange Range, LockMode OldMode, LockMode NewMode, ulong GrantGen = 0) : RequestMessage<RevokeReply>
 {
+    public const int Size = LockRequest.Size + 8;
+
     public override Command Command => Command.Revoke;
 
-    internal override int BodyLength => LockRequest.Size;
+    internal override int BodyLength => Size;
 
     internal override void Write(ref WireWriter writer)
     {
         writer.Range(Range);
         writer.U8((byte)OldMode);
         writer.U8((byte)NewMode);
+        writer.U64(GrantGen);
     }
 
     internal static RevokeRequest Read(ref WireReader reader) =>
-        new(reader.Range("range"), reader.Mode("old mode"), reader.Mode("new mode"));
+        new(reader.Range("range"), reader.Mode("old mode"), reader.Mode("new mode"), reader.U64("grant gen"));
 
     internal override string? Validate() => LockBodies.Validate(Range, OldMode, NewMode);
 }
 
-/// <summary>The REVOKE echoed back once done: same layout as the request.</summary>
-public sealed record RevokeReply(KeyRange Range, LockMode OldMode, LockMode NewMode) : ResponseMessage
+/// <summary>The REVOKE echoed back once done (grant gen included): same layout as the request.</summary>
+public sealed record RevokeReply(KeyRange Range, LockMode OldMode, LockMode NewMode, ulong GrantGen = 0) : ResponseMessage
 {
     public override Command Command => Command.Revoke;
 
-    internal override int BodyLength => LockRequest.Size;
+    internal override int BodyLength => RevokeRequest.Size;
 
     internal override void Write(ref WireWriter writer)
     {
         writer.Range(Range);
         writer.U8((byte)OldMode);
         writer.U8((byte)NewMode);
+        writer.U64(GrantGen);
     }
 
     internal static RevokeReply Read(ref WireReader reader) =>
-        new(reader.Range("range"), reader.Mode("old mode"), reader.Mode("new mode"));
+        new(reader.Range("range"), reader.Mode("old mode"), reader.Mode("new mode"), reader.U64("grant gen"));
 
     internal override string? Validate() => LockBodies.Validate(Range, OldMode, NewMode);
 }
