@@ -16,6 +16,7 @@ public static class Program
         new InspectCommand(),
         new MkfsCommand(),
         new ServeCommand(),
+        new UmountCommand(),
     ];
 
     public static int Main(string[] args)
