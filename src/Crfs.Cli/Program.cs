@@ -16,6 +16,7 @@ public static class Program
         new InspectCommand(),
         new MkfsCommand(),
         new ServeCommand(),
+        new MountCommand(),
         new UmountCommand(),
     ];
 

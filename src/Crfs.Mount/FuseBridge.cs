@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: MIT
+using Crfs.FileSystem;
+using Crfs.Fuse;
+using Crfs.Posix;
+
+namespace Crfs.Mount;
+
+/// <summary>
+/// Presents a <see cref="CrfsFileSystem"/> to the kernel through <see cref="IFuseFileSystem"/>:
+/// every FUSE opcode the file system can answer is forwarded with the caller's fsuid/fsgid from
+/// the request header, and its errno comes back unchanged.
+/// </summary>
+/// <remarks>
+/// <para><b>Node ids.</b> A FUSE node id is the btrfs inode number, except that the kernel's root
+/// (node 1) is the subvolume's root directory (inode 256 by default). Inode 1 never names a file
+/// in an fs tree, so the mapping is a bijection with no table. The generation handed out is 0:
+/// btrfs allocates inode numbers upwards and does not reuse them while the volume is mounted by one
+/// writer, which is what a generation would otherwise guard against.</para>
+/// <para><b>Lookup counts.</b> <see cref="CrfsFileSystem"/> keeps no per-inode state that the
+/// kernel's references pin (open handles and orphans are its own business), so the counts here
+/// are bookkeeping: they make leaks visible (<see cref="NodeCount"/>) and let a later coherence
+/// layer know which inodes the kernel still caches, and so which to invalidate.</para>
+/// <para><b>Caching.</b> Entry and attribute timeouts are short (<see cref="CacheTimeout"/>) and
+/// opens do not keep the page cache: another client's change becomes visible here within a
+/// second at most. Proper coherence — invalidating the kernel's caches (NOTIFY_INVAL_ENTRY/INODE)
+/// when a lock revoke shows that another client may change an inode — is a later step; until then
+/// two clients are only eventually consistent through this bridge, even though the item layer
+/// below is coherent.</para>
+/// <para><b>Threads.</b> The FUSE interface is synchronous and the file system asynchronous; each
+/// call blocks its reader thread on the operation (the FUSE reader pool grows so one reader always
+/// waits for new requests). An INTERRUPT cancels the operation and answers EINTR.</para>
+/// </remarks>
+public sealed class FuseBridge : IFuseFileSystem
+{
+    /// <summary>How long the kernel may cache names and attributes (see the remarks).</summary>
+    public static readonly TimeSpan CacheTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many directory entries one READDIR asks the file system for at a time.</summary>
+    private const int ReadDirBatch = 128;
+
+    private readonly CrfsFileSystem _fs;
+    private readonly Lock _countsGate = new();
+    private readonly Dictionary<ulong, ulong> _lookupCounts = [];
+
+    public FuseBridge(CrfsFileSystem fileSystem)
+    {
+        ArgumentNullException.ThrowIfNull(fileSystem);
+        _fs = fileSystem;
+    }
+
+    /// <summary>Nodes the kernel currently holds references to (the root not counted).</summary>
+    public int NodeCount
+    {
+        get
+        {
+            lock (_countsGate)
+            {
+                return _lookupCounts.Count;
+            }
+        }
+    }
+
+    /// <summary>The kernel's references to the node of <paramref name="ino"/> (0 when it holds none).</summary>
+    public ulong LookupCount(ulong ino)
+    {
+        lock (_countsGate)
+        {
+            return _lookupCounts.GetValueOrDefault(ToNodeId(ino));
+        }
+    }
+
+    // ---------------- node ids ----------------
+
+    private ulong ToIno(ulong nodeId) => nodeId == IFuseFileSystem.RootId ? _fs.RootIno : nodeId;
+
+    private ulong ToNodeId(ulong ino) => ino == _fs.RootIno ? IFuseFileSystem.RootId : ino;
+
+    private static Caller CallerOf(in FuseContext context) => new(context.Uid, context.Gid);
+
+    /// <summary>Counts one kernel reference to the node of <paramref name="attributes"/> and describes it.</summary>
+    private FuseEntry Reference(in InodeAttributes attributes)
+    {
+        ulong nodeId = ToNodeId(attributes.Ino);
+        if (nodeId != IFuseFileSystem.RootId)
+        {
+            lock (_countsGate)
+            {
+                _lookupCounts[nodeId] = _lookupCounts.GetValueOrDefault(nodeId) + 1;
+            }
+        }
+
+        return new FuseEntry { NodeId = nodeId, Attributes = attributes, EntryTimeout = CacheTimeout, AttrTimeout = CacheTimeout };
+    }
+
+    public void Forget(ulong nodeId, ulong lookupCount)
+    {
+        lock (_countsGate)
+        {
+            if (_lookupCounts.TryGetValue(nodeId, out ulong count))
+            {
+                if (count <= lookupCount)
+                {
+                    _lookupCounts.Remove(nodeId);
+                }
+                else
+                {
+                    _lookupCounts[nodeId] = count - lookupCount;
+                }
+            }
+        }
+    }
+
+    // ---------------- blocking on the file system ----------------
+
+    /// <summary>
+    /// Waits for an operation. Cancellation by INTERRUPT is an expected outcome (EINTR); any other
+    /// exception is a bug or a lost server and propagates (the dispatcher answers EIO and logs it).
+    /// </summary>
+    private static T Wait<T>(ValueTask<T> operation, CancellationToken cancellationToken, T interrupted)
+    {
+        try
+        {
+            return operation.IsCompletedSuccessfully ? operation.Result : operation.AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return interrupted;
+        }
+    }
+
+    private static FsResult<T> Wait<T>(ValueTask<FsResult<T>> operation, CancellationToken cancellationToken) =>
+        Wait(operation, cancellationToken, (FsResult<T>)Errno.EINTR);
+
+    private static Errno Wait(ValueTask<Errno> operation, CancellationToken cancellationToken) =>
+        Wait(operation, cancellationToken, Errno.EINTR);
+
+    private Errno EntryReply(FsResult<InodeAttributes> result, out FuseEntry entry)
+    {
+        entry = result.IsOk ? Reference(result.Value) : default;
+        return result.Error;
+    }
+
+    // ---------------- names ----------------
+
+    public Errno Lookup(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry) =>
+        EntryReply(Wait(_fs.LookupAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+
+    public Errno GetAttr(in FuseContext context, ulong nodeId, ulong? fileHandle, out FuseAttrReply reply)
+    {
+        FsResult<InodeAttributes> result = Wait(_fs.GetAttrAsync(ToIno(nodeId), context.CancellationToken), context.CancellationToken);
+        reply = result.IsOk ? new FuseAttrReply(result.Value, CacheTimeout) : default;
+        return result.Error;
+    }
+
+    public Errno SetAttr(in FuseContext context, ulong nodeId, in FuseSetAttr changes, out FuseAttrReply reply)
+    {
+        // Ctime and KILL_SUIDGID have no field in SetAttributes: the file system sets ctime itself
+        // on every change and clears set-id bits on unprivileged truncates and chowns.
+        var change = new SetAttributes
+        {
+            Mode = changes.Has(SetAttrFields.Mode) ? changes.Mode : null,
+            Uid = changes.Has(SetAttrFields.Uid) ? changes.Uid : null,
+            Gid = changes.Has(SetAttrFields.Gid) ? changes.Gid : null,
+            Size = changes.Has(SetAttrFields.Size) ? changes.Size : null,
+            Atime = changes.Has(SetAttrFields.Atime) && !changes.Has(SetAttrFields.AtimeNow) ? changes.Atime : null,
+            Mtime = changes.Has(SetAttrFields.Mtime) && !changes.Has(SetAttrFields.MtimeNow) ? changes.Mtime : null,
+            AtimeNow = changes.Has(SetAttrFields.AtimeNow),
+            MtimeNow = changes.Has(SetAttrFields.MtimeNow),
+        };
+        FsResult<InodeAttributes> result = Wait(_fs.SetAttrAsync(CallerOf(context), ToIno(nodeId), change, context.CancellationToken), context.CancellationToken);
+        reply = result.IsOk ? new FuseAttrReply(result.Value, CacheTimeout) : default;
+        return result.Error;
+    }
+
+    public Errno MkNod(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint rdev, uint umask, out FuseEntry entry) =>
+        EntryReply(Wait(_fs.MkNodAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, rdev, context.CancellationToken), context.CancellationToken), out entry);
+
+    public Errno MkDir(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, out FuseEntry entry) =>
+        EntryReply(Wait(_fs.MkDirAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, context.CancellationToken), context.CancellationToken), out entry);
+
+    public Errno SymLink(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out FuseEntry entry) =>
+        EntryReply(Wait(_fs.SymlinkAsync(CallerOf(context), ToIno(parent), name.ToArray(), target.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+
+    public Errno ReadLink(in FuseContext context, ulong nodeId, Span<byte> target, out int length)
+    {
+        length = 0;
+        FsResult<byte[]> result = Wait(_fs.ReadLinkAsync(ToIno(nodeId), context.CancellationToken), context.CancellationToken);
+        if (!result.IsOk)
+        {
+            return result.Error;
+        }
+
+        byte[] bytes = result.Value!;
+        if (bytes.Length > target.Length)
+        {
+            return Errno.ENAMETOOLONG;
+        }
+
+        bytes.CopyTo(target);
+        length = bytes.Length;
+        return Errno.Ok;
+    }
+
+    public Errno Link(in FuseContext context, ulong nodeId, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntry entry) =>
+        EntryReply(Wait(_fs.LinkAsync(CallerOf(context), ToIno(nodeId), ToIno(newParent), newName.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+
+    public Errno Unlink(in FuseContext context, ulong parent, ReadOnlySpan<byte> name) =>
+        Wait(_fs.UnlinkAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken);
+
+    public Errno RmDir(in FuseContext context, ulong parent, ReadOnlySpan<byte> name) =>
+        Wait(_fs.RmDirAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken);
+
+    public Errno Rename(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, Fuse.RenameFlags flags) =>
+        Wait(
+            _fs.RenameAsync(CallerOf(context), ToIno(parent), name.ToArray(), ToIno(newParent), newName.ToArray(), (FileSystem.RenameFlags)(uint)flags, context.CancellationToken),
+            context.CancellationToken);
+
+    // ---------------- files ----------------
+
+    public Errno Open(in FuseContext context, ulong nodeId, OpenFlags flags, bool killSuidGid, out FuseOpenReply reply)
+    {
+        FsResult<OpenedFile> result = Wait(_fs.OpenAsync(CallerOf(context), ToIno(nodeId), flags, context.CancellationToken), context.CancellationToken);
+        reply = result.IsOk ? new FuseOpenReply(result.Value.Handle) : default;
+        return result.Error;
+    }
+
+    public Errno Create(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, OpenFlags flags, out FuseEntry entry, out FuseOpenReply reply)
+    {
+        FsResult<OpenedFile> result = Wait(_fs.CreateAndOpenAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, flags, context.CancellationToken), context.CancellationToken);
+        if (!result.IsOk)
+        {
+            entry = default;
+            reply = default;
+            return result.Error;
+        }
+
+        entry = Reference(result.Value.Attributes);
+        reply = new FuseOpenReply(result.Value.Handle);
+        return Errno.Ok;
+    }
+
+    public Errno Read(in FuseContext context, ulong nodeId, ulong fileHandle, long offset, Span<byte> buffer, out int bytesRead)
+    {
+        bytesRead = 0;
+        if (offset < 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        FsResult<byte[]> result = Wait(_fs.ReadAsync(fileHandle, (ulong)offset, (uint)buffer.Length, context.CancellationToken), context.CancellationToken);
+        if (!result.IsOk)
+        {
+            return result.Error;
+        }
+
+        byte[] data = result.Value!;
+        int n = Math.Min(data.Length, buffer.Length);
+        data.AsSpan(0, n).CopyTo(buffer);
+        bytesRead = n;
+        return Errno.Ok;
+    }
+
+    public Errno Write(in FuseContext context, ulong nodeId, ulong fileHandle, long offset, ReadOnlySpan<byte> data, FuseWriteFlags flags, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (offset < 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        // The span lives in the reader's buffer only for this call; the file system keeps the bytes.
+        FsResult<int> result = Wait(_fs.WriteAsync(CallerOf(context), fileHandle, (ulong)offset, data.ToArray(), context.CancellationToken), context.CancellationToken);
+        bytesWritten = result.IsOk ? result.Value : 0;
+        return result.Error;
+    }
+
+    /// <summary>close(2): nothing to do. Written data lives in the session's transaction; fsync makes it durable.</summary>
+    public Errno Flush(in FuseContext context, ulong nodeId, ulong fileHandle, ulong lockOwner) => Errno.Ok;
+
+    public Errno Release(in FuseContext context, ulong nodeId, ulong fileHandle, OpenFlags flags, FuseReleaseFlags releaseFlags, ulong lockOwner) =>
+        Wait(_fs.ReleaseAsync(fileHandle, context.CancellationToken), context.CancellationToken);
+
+    public Errno Fsync(in FuseContext context, ulong nodeId, ulong fileHandle, bool dataOnly) => Sync();
+
+    public Errno FsyncDir(in FuseContext context, ulong nodeId, ulong fileHandle, bool dataOnly) => Sync();
+
+    public Errno SyncFs(in FuseContext context, ulong nodeId) => Sync();
+
+    public Errno Fallocate(in FuseContext context, ulong nodeId, ulong fileHandle, long offset, long length, int mode)
+    {
+        if (offset < 0 || length <= 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        return Wait(_fs.FallocateAsync(fileHandle, mode, (ulong)offset, (ulong)length, context.CancellationToken), context.CancellationToken);
+    }
+
+    /// <summary>Commits the session's transaction; not cancellable (a commit in flight finishes either way).</summary>
+    private Errno Sync() => _fs.SyncAsync().AsTask().GetAwaiter().GetResult();
+
+    // ---------------- directories ----------------
+
+    public Errno ReadDir(in FuseContext context, ulong nodeId, ulong fileHandle, ulong offset, ref FuseDirectoryWriter writer)
+    {
+        ulong ino = ToIno(nodeId);
+        while (true)
+        {
+            FsResult<IReadOnlyList<DirectoryEntry>> result = Wait(
+                _fs.ReadDirAsync(CallerOf(context), ino, offset, ReadDirBatch, plus: false, context.CancellationToken), context.CancellationToken);
+            if (!result.IsOk)
+            {
+                // Entries already in the buffer are delivered; the error shows on the next call.
+                return writer.Count > 0 ? Errno.Ok : result.Error;
+            }
+
+            foreach (DirectoryEntry e in result.Value!)
+            {
+                if (!writer.TryAdd(e.Name, e.Ino, e.Type, e.NextOffset))
+                {
+                    return Errno.Ok;
+                }
+
+                offset = e.NextOffset;
+            }
+
+            if (result.Value!.Count < ReadDirBatch)
+            {
+                return Errno.Ok;
+            }
+        }
+    }
+
+    public Errno ReadDirPlus(in FuseContext context, ulong nodeId, ulong fileHandle, ulong offset, ref FuseDirectoryPlusWriter writer)
+    {
+        ulong ino = ToIno(nodeId);
+        while (true)
+        {
+            FsResult<IReadOnlyList<DirectoryEntry>> result = Wait(
+                _fs.ReadDirAsync(CallerOf(context), ino, offset, ReadDirBatch, plus: true, context.CancellationToken), context.CancellationToken);
+            if (!result.IsOk)
+            {
+                return writer.Count > 0 ? Errno.Ok : result.Error;
+            }
+
+            foreach (DirectoryEntry e in result.Value!)
+            {
+                bool dots = e.Name.AsSpan().SequenceEqual("."u8) || e.Name.AsSpan().SequenceEqual(".."u8);
+                FuseEntry entry;
+                if (dots || e.Attributes is null)
+                {
+                    // Node 0: listed without a reference; the kernel looks the name up when needed.
+                    entry = new FuseEntry { Attributes = new InodeAttributes { Ino = e.Ino, Mode = (uint)e.Type } };
+                    if (!writer.TryAdd(e.Name, entry, e.NextOffset))
+                    {
+                        return Errno.Ok;
+                    }
+                }
+                else
+                {
+                    // Count first, give back if the kernel's buffer is full: only delivered entries count.
+                    entry = Reference(e.Attributes.Value);
+                    if (!writer.TryAdd(e.Name, entry, e.NextOffset))
+                    {
+                        Forget(entry.NodeId, 1);
+                        return Errno.Ok;
+                    }
+                }
+
+                offset = e.NextOffset;
+            }
+
+            if (result.Value!.Count < ReadDirBatch)
+            {
+                return Errno.Ok;
+            }
+        }
+    }
+
+    public Errno StatFs(in FuseContext context, ulong nodeId, out FuseStatFs stat)
+    {
+        FsResult<FsStatistics> result = Wait(_fs.StatfsAsync(context.CancellationToken), context.CancellationToken);
+        if (!result.IsOk)
+        {
+            stat = default;
+            return result.Error;
+        }
+
+        FsStatistics s = result.Value;
+        stat = new FuseStatFs
+        {
+            Blocks = s.Blocks,
+            FreeBlocks = s.FreeBlocks,
+            AvailableBlocks = s.AvailableBlocks,
+            Files = s.Files,
+            FreeFiles = s.FreeFiles,
+            BlockSize = s.BlockSize,
+            FragmentSize = s.BlockSize,
+            MaxNameLength = s.NameMax,
+        };
+        return Errno.Ok;
+    }
+
+    // ---------------- extended attributes ----------------
+
+    public Errno SetXattr(in FuseContext context, ulong nodeId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, XattrFlags flags)
+    {
+        XattrSetMode mode = flags switch
+        {
+            XattrFlags.None => XattrSetMode.Any,
+            XattrFlags.Create => XattrSetMode.Create,
+            XattrFlags.Replace => XattrSetMode.Replace,
+            _ => (XattrSetMode)(-1),
+        };
+        if (mode < 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        return Wait(_fs.SetXattrAsync(CallerOf(context), ToIno(nodeId), name.ToArray(), value.ToArray(), mode, context.CancellationToken), context.CancellationToken);
+    }
+
+    public Errno GetXattr(in FuseContext context, ulong nodeId, ReadOnlySpan<byte> name, Span<byte> value, out int valueLength) =>
+        CopyOut(Wait(_fs.GetXattrAsync(CallerOf(context), ToIno(nodeId), name.ToArray(), context.CancellationToken), context.CancellationToken), value, out valueLength);
+
+    public Errno ListXattr(in FuseContext context, ulong nodeId, Span<byte> names, out int namesLength) =>
+        CopyOut(Wait(_fs.ListXattrAsync(ToIno(nodeId), context.CancellationToken), context.CancellationToken), names, out namesLength);
+
+    public Errno RemoveXattr(in FuseContext context, ulong nodeId, ReadOnlySpan<byte> name) =>
+        Wait(_fs.RemoveXattrAsync(CallerOf(context), ToIno(nodeId), name.ToArray(), context.CancellationToken), context.CancellationToken);
+
+    /// <summary>The xattr size contract: report the full length, copy only when it fits (the dispatcher answers probes and ERANGE).</summary>
+    private static Errno CopyOut(FsResult<byte[]> result, Span<byte> destination, out int length)
+    {
+        length = 0;
+        if (!result.IsOk)
+        {
+            return result.Error;
+        }
+
+        byte[] bytes = result.Value!;
+        length = bytes.Length;
+        if (bytes.Length <= destination.Length)
+        {
+            bytes.CopyTo(destination);
+        }
+
+        return Errno.Ok;
+    }
+}
