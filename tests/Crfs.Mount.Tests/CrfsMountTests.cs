@@ -29,7 +29,6 @@ public sealed class CrfsMountTests
         mv docs/b.txt docs/renamed.txt
         test "$(cat docs/renamed.txt)" = "second file"
         echo doomed > gone.txt
-        sync gone.txt
         rm gone.txt
         mkdir empty
         rmdir empty
@@ -74,7 +73,6 @@ public sealed class CrfsMountTests
     [SkippableFact]
     public async Task Mount_FileWrittenAndRemovedBeforeAnyCommit_UnmountCommitSucceeds()
     {
-        Skip.If(true, "known bug below Crfs.Mount: buffered data of an inode unlinked in the same transaction fails the COMMIT");
         SkipUnlessCapable();
         using var dir = new TempDirectory("crfs-mount");
         string image = MakeVolume(dir);

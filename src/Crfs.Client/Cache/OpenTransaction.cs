@@ -53,6 +53,7 @@ public sealed class OpenTransaction
     public void Delete(ulong treeId, BtrfsKey key)
     {
         TreeChanges tree = Tree(treeId);
+        DropDataOfDeletedInodes(tree, key, key);
         if (CoveringRange(tree, key) is not null)
         {
             return;
@@ -83,6 +84,7 @@ public sealed class OpenTransaction
             Remove(tree, start);
         }
 
+        DropDataOfDeletedInodes(tree, first, last);
         Set(tree, ItemOperation.DeleteRange(first, last));
     }
 
@@ -91,6 +93,25 @@ public sealed class OpenTransaction
         Tree(treeId).Data.Add(op);
         DirtyBytes += 17 + op.Data.Length;
     }
+
+    /// <summary>
+    /// Forgets the buffered data of every inode whose INODE_ITEM falls in <c>[first, last]</c>: an
+    /// inode this batch deletes has nothing left to write, and the server refuses a write to an
+    /// inode that does not exist once the batch's items are applied (a file created, written and
+    /// removed between two commits — an editor's or a compiler's temporary file).
+    /// </summary>
+    private void DropDataOfDeletedInodes(TreeChanges tree, BtrfsKey first, BtrfsKey last) =>
+        tree.Data.RemoveAll(op =>
+        {
+            var inodeItem = new BtrfsKey(op.Ino, ItemType.InodeItem, 0);
+            bool gone = inodeItem >= first && inodeItem <= last;
+            if (gone)
+            {
+                DirtyBytes -= 17 + op.Data.Length;
+            }
+
+            return gone;
+        });
 
     /// <summary>True when <paramref name="key"/> has a pending operation (put, delete, or inside a delete-range).</summary>
     public bool Touches(ulong treeId, BtrfsKey key) =>
