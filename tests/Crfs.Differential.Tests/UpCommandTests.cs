@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+using System.Diagnostics;
+using Crfs.Testing;
+
+namespace Crfs.Differential.Tests;
+
+/// <summary>
+/// The README's first command as a user runs it: <c>crfs up</c> creates the default volume from the
+/// embedded sample, serves and mounts it; what a shell writes through the mount is on the volume
+/// once <c>crfs umount</c> returns and <c>crfs up</c> exits, and btrfs-progs accepts the volume.
+/// </summary>
+public sealed class UpCommandTests
+{
+    [SkippableFact]
+    public void Up_ThenWriteThroughTheMountThenUmount_VolumeHoldsTheFilesAndChecksClean()
+    {
+        Skip.IfNot(Capabilities.IsRoot && Capabilities.HasDevFuse && Capabilities.HasMkfsBtrfs, "needs root, /dev/fuse and btrfs-progs");
+        Skip.IfNot(File.Exists(CrfsCli.DllPath), $"crfs CLI not built at {CrfsCli.DllPath}");
+        using var home = new TempDirectory("crfs-up");
+        string mnt = home.Combine("mnt");
+        string volume = home.Combine("default.img");
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(CrfsCli.DllPath);
+        psi.ArgumentList.Add("up");
+        psi.Environment["CRFS_HOME"] = home.Path;
+        using Process up = Process.Start(psi) ?? throw new InvalidOperationException("could not start crfs up");
+        Task<string> stderr = up.StandardError.ReadToEndAsync();
+        var stdout = new System.Text.StringBuilder();
+        try
+        {
+            // Wait for the line that says the mount is ready.
+            while (up.StandardOutput.ReadLine() is string line)
+            {
+                stdout.AppendLine(line);
+                if (line.Contains("mounted at", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+
+            Assert.True(File.Exists(Path.Combine(mnt, "WELCOME.txt")), $"the sample volume is not visible at {mnt}:\n{stdout}");
+            ProcessRunner.Bash($"cd '{mnt}' && mkdir -p made/here && printf 'through the mount\\n' > made/here/note.txt && ln made/here/note.txt made/link.txt && test \"$(cat made/link.txt)\" = 'through the mount'")
+                .EnsureSuccess();
+
+            CrfsCli.RunOk("umount", mnt);
+            Assert.True(up.WaitForExit(TimeSpan.FromMinutes(2)), "crfs up did not exit after crfs umount");
+            Task<string> rest = up.StandardOutput.ReadToEndAsync();
+            Assert.True(up.ExitCode == 0, $"crfs up exited {up.ExitCode}\nstdout:\n{stdout}{rest.Result}\nstderr:\n{stderr.Result}");
+        }
+        finally
+        {
+            if (!up.HasExited)
+            {
+                ProcessRunner.Run("umount", ["-l", mnt], TimeSpan.FromMinutes(1));
+                up.Kill(entireProcessTree: true);
+            }
+        }
+
+        ProcessResult check = ProcessRunner.Run("btrfs", ["check", "--readonly", volume], TimeSpan.FromMinutes(5));
+        Assert.True(check.ExitCode == 0, $"btrfs check failed:\n{check.StdOut}\n{check.StdErr}");
+        CliResult cat = CrfsCli.RunOk("inspect", "cat", volume, "/made/here/note.txt");
+        Assert.Equal("through the mount\n", cat.StdOutText);
+        CliResult ls = CrfsCli.RunOk("inspect", "ls", volume, "/made");
+        Assert.Contains("link.txt", ls.StdOutText, StringComparison.Ordinal);
+    }
+}
