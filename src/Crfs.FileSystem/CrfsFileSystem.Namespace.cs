@@ -448,7 +448,7 @@ public sealed partial class CrfsFileSystem
             await items.AddInodeRefAsync(ino, parent, name, index);
             if (symlinkTarget.Length > 0)
             {
-                items.Operation.Put(new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemCodec.InlineExtent(0, symlinkTarget));
+                items.Operation.Put(new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(0, symlinkTarget));
             }
 
             await items.AddDirEntryAsync(parent, name, ino, InodeMode.ToDirEntryType(finalMode), index, now);

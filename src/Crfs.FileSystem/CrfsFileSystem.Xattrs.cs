@@ -87,7 +87,7 @@ public sealed partial class CrfsFileSystem
                 return Errno.ENODATA;
             }
 
-            byte[] entry = FsItemCodec.DirEntry(default, 0, DirEntryType.Xattr, name, value);
+            byte[] entry = FsItemPayloads.DirEntry(default, 0, DirEntryType.Xattr, name, value);
             if (others.Length + entry.Length > MaxItemSize)
             {
                 return Errno.E2BIG;

@@ -27,26 +27,10 @@ internal static class ClientItems
         return b;
     }
 
-    public static byte[] InodeRef(ulong index, ReadOnlySpan<byte> name)
-    {
-        byte[] b = new byte[InodeRefLayout.EntrySize(name.Length)];
-        var w = new InodeRefWriter(b);
-        w.Index = index;
-        w.NameLength = (ushort)name.Length;
-        name.CopyTo(w.Name);
-        return b;
-    }
+    public static byte[] InodeRef(ulong index, ReadOnlySpan<byte> name) => FsItemPayloads.InodeRefEntry(index, name);
 
-    public static byte[] DirEntry(ulong ino, DirEntryType type, ReadOnlySpan<byte> name)
-    {
-        byte[] b = new byte[DirItemLayout.EntrySize(name.Length, 0)];
-        var w = new DirItemWriter(b);
-        w.Location = new BtrfsKey(ino, ItemType.InodeItem, 0);
-        w.Type = type;
-        w.NameLength = (ushort)name.Length;
-        name.CopyTo(w.Name);
-        return b;
-    }
+    public static byte[] DirEntry(ulong ino, DirEntryType type, ReadOnlySpan<byte> name) =>
+        FsItemPayloads.DirEntry(new BtrfsKey(ino, ItemType.InodeItem, 0), 0, type, name, []);
 
     /// <summary>
     /// The item operations of creating <paramref name="name"/> (a regular file, or a directory)

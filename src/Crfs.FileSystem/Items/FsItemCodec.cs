@@ -25,13 +25,6 @@ public static class FsItemCodec
 
     public static BtrfsKey OrphanKey(ulong ino) => new(ObjectIds.Orphan, ItemType.OrphanItem, ino);
 
-    public static byte[] Inode(in InodeItem inode)
-    {
-        byte[] b = new byte[InodeItemLayout.Size];
-        new InodeItemWriter(b).Set(inode);
-        return b;
-    }
-
     public static InodeItem ReadInode(ulong ino, byte[] value)
     {
         if (value.Length < InodeItemLayout.Size)
@@ -40,53 +33,6 @@ public static class FsItemCodec
         }
 
         return new InodeItemView(value).ToInodeItem();
-    }
-
-    public static byte[] DirEntry(BtrfsKey location, ulong transid, DirEntryType type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> data)
-    {
-        byte[] b = new byte[DirItemLayout.EntrySize(name.Length, data.Length)];
-        var w = new DirItemWriter(b);
-        w.Location = location;
-        w.Transid = transid;
-        w.DataLength = (ushort)data.Length;
-        w.NameLength = (ushort)name.Length;
-        w.Type = type;
-        name.CopyTo(w.Name);
-        data.CopyTo(w.Data);
-        return b;
-    }
-
-    public static byte[] InodeRefEntry(ulong index, ReadOnlySpan<byte> name)
-    {
-        byte[] b = new byte[InodeRefLayout.EntrySize(name.Length)];
-        var w = new InodeRefWriter(b);
-        w.Index = index;
-        w.NameLength = (ushort)name.Length;
-        name.CopyTo(w.Name);
-        return b;
-    }
-
-    public static byte[] InodeExtrefEntry(ulong parent, ulong index, ReadOnlySpan<byte> name)
-    {
-        byte[] b = new byte[InodeExtrefLayout.EntrySize(name.Length)];
-        var w = new InodeExtrefWriter(b);
-        w.ParentObjectId = parent;
-        w.Index = index;
-        w.NameLength = (ushort)name.Length;
-        name.CopyTo(w.Name);
-        return b;
-    }
-
-    public static byte[] InlineExtent(ulong generation, ReadOnlySpan<byte> data)
-    {
-        byte[] b = new byte[FileExtentItemLayout.InlineDataStart + data.Length];
-        var w = new FileExtentItemWriter(b);
-        w.Generation = generation;
-        w.RamBytes = (ulong)data.Length;
-        w.Compression = CompressionType.None;
-        w.Type = FileExtentType.Inline;
-        data.CopyTo(w.InlineData);
-        return b;
     }
 
     /// <summary>The entry named <paramref name="name"/> in a DIR_ITEM or XATTR_ITEM value: its location, type and data.</summary>

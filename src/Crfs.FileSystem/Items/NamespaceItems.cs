@@ -36,10 +36,10 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
     }
 
     public void PutInode(ulong ino, InodeItem inode) =>
-        op.Put(FsItemCodec.InodeKey(ino), FsItemCodec.Inode(inode with { Transid = 0, Sequence = inode.Sequence + 1 }));
+        op.Put(FsItemCodec.InodeKey(ino), FsItemPayloads.Inode(inode with { Transid = 0, Sequence = inode.Sequence + 1 }));
 
     /// <summary>A new INODE_ITEM (sequence starts at 0, as the kernel's does).</summary>
-    public void InsertInode(ulong ino, InodeItem inode) => op.Put(FsItemCodec.InodeKey(ino), FsItemCodec.Inode(inode));
+    public void InsertInode(ulong ino, InodeItem inode) => op.Put(FsItemCodec.InodeKey(ino), FsItemPayloads.Inode(inode));
 
     public async ValueTask<(bool Found, BtrfsKey Location, DirEntryType Type)> LookupAsync(ulong dir, byte[] name)
     {
@@ -57,7 +57,7 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
     /// <summary>DIR_ITEM entry, DIR_INDEX and the parent's size and times for a new name (the child's ref is separate).</summary>
     public async ValueTask AddDirEntryAsync(ulong dir, byte[] name, ulong ino, DirEntryType type, ulong index, BtrfsTimespec now)
     {
-        byte[] entry = FsItemCodec.DirEntry(FsItemCodec.InodeKey(ino), 0, type, name, []);
+        byte[] entry = FsItemPayloads.DirEntry(FsItemCodec.InodeKey(ino), 0, type, name, []);
         BtrfsKey itemKey = FsItemCodec.DirItemKey(dir, name);
         byte[]? existing = await op.GetAsync(itemKey);
         op.Put(itemKey, FsItemCodec.Concat(existing, entry));
@@ -89,7 +89,7 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
 
     public async ValueTask AddInodeRefAsync(ulong ino, ulong parent, byte[] name, ulong index)
     {
-        byte[] entry = FsItemCodec.InodeRefEntry(index, name);
+        byte[] entry = FsItemPayloads.InodeRefEntry(index, name);
         BtrfsKey refKey = FsItemCodec.InodeRefKey(ino, parent);
         byte[]? existing = await op.GetAsync(refKey);
         if (existing is null || existing.Length + entry.Length <= maxItemSize)
@@ -98,7 +98,7 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
             return;
         }
 
-        byte[] ext = FsItemCodec.InodeExtrefEntry(parent, index, name);
+        byte[] ext = FsItemPayloads.InodeExtrefEntry(parent, index, name);
         BtrfsKey extKey = FsItemCodec.InodeExtrefKey(ino, parent, name);
         op.Put(extKey, FsItemCodec.Concat(await op.GetAsync(extKey), ext));
     }

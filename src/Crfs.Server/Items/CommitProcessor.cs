@@ -360,7 +360,7 @@ internal sealed class CommitProcessor
         WriteStatus status;
         if (plan.Symlinks.Contains(op.Ino))
         {
-            tx.Insert(plan.Tree, new BtrfsKey(op.Ino, ItemType.ExtentData, 0), InlineExtent(tx.Generation, op.Data.Span));
+            tx.Insert(plan.Tree, new BtrfsKey(op.Ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(tx.Generation, op.Data.Span));
             tx.TryGet(plan.Tree, InodeKey(op.Ino), out byte[] inode);
             new InodeItemWriter(inode).Nbytes = (ulong)op.Data.Length;
             tx.Put(plan.Tree, InodeKey(op.Ino), inode);
@@ -384,19 +384,6 @@ internal sealed class CommitProcessor
         {
             throw new WriterFaultException($"{op} in tree {plan.Tree} failed with {status} after the batch was checked; the batch is half applied");
         }
-    }
-
-    /// <summary>An uncompressed inline EXTENT_DATA holding <paramref name="data"/>.</summary>
-    private static byte[] InlineExtent(ulong generation, ReadOnlySpan<byte> data)
-    {
-        byte[] item = new byte[FileExtentItemLayout.InlineDataStart + data.Length];
-        var w = new FileExtentItemWriter(item);
-        w.Generation = generation;
-        w.RamBytes = (ulong)data.Length;
-        w.Compression = CompressionType.None;
-        w.Type = FileExtentType.Inline;
-        data.CopyTo(item.AsSpan(FileExtentItemLayout.InlineDataStart));
-        return item;
     }
 
     /// <summary>

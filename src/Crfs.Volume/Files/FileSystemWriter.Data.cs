@@ -48,7 +48,7 @@ public sealed partial class FileSystemWriter
             ReadInto(tx, ino, inode.Size, 0, content);
             data.CopyTo(content.AsSpan((int)offset));
             long delta = DropExtents(tx, ino, 0, ulong.MaxValue);
-            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItems.InlineExtent(tx.Generation, content));
+            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(tx.Generation, content));
             PutInode(tx, ino, inode with { Size = newSize, Nbytes = (ulong)((long)inode.Nbytes + delta) + newSize, Mtime = now, Ctime = now });
             return WriteStatus.Ok;
         }
@@ -125,7 +125,7 @@ public sealed partial class FileSystemWriter
             inode = inode with { Nbytes = (ulong)((long)inode.Nbytes + delta) };
             if (size <= inode.Size && content.Length > 0)
             {
-                tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItems.InlineExtent(tx.Generation, content));
+                tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(tx.Generation, content));
                 inode = inode with { Nbytes = inode.Nbytes + (ulong)content.Length };
             }
             else if (content.Length > 0)
@@ -255,7 +255,7 @@ public sealed partial class FileSystemWriter
         ulong added = 0;
         foreach ((ulong pos, ulong disk, ulong len) in pieces)
         {
-            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, pos), FsItems.RegularExtent(tx.Generation, FileExtentType.Prealloc, disk, len, 0, len, len));
+            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, pos), FsItemPayloads.RegularExtent(tx.Generation, FileExtentType.Prealloc, disk, len, 0, len, len));
             tx.AddDataRef(disk, len, TreeId, ino, pos);
             added += len;
         }
@@ -326,7 +326,7 @@ public sealed partial class FileSystemWriter
                 tx.InsertChecksums(disk, chunk);
             }
 
-            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, start + at), FsItems.RegularExtent(tx.Generation, FileExtentType.Regular, disk, len, 0, len, len));
+            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, start + at), FsItemPayloads.RegularExtent(tx.Generation, FileExtentType.Regular, disk, len, 0, len, len));
             tx.AddDataRef(disk, len, TreeId, ino, start + at);
             at += len;
         }
@@ -402,7 +402,7 @@ public sealed partial class FileSystemWriter
 
             if (s < from)
             {
-                tx.Insert(TreeId, key, FsItems.RegularExtent(v.Generation, v.Type, disk, v.DiskNumBytes, v.Offset, from - s, v.RamBytes, v.Compression));
+                tx.Insert(TreeId, key, FsItemPayloads.RegularExtent(v.Generation, v.Type, disk, v.DiskNumBytes, v.Offset, from - s, v.RamBytes, v.Compression));
                 if (disk != 0)
                 {
                     tx.AddDataRef(disk, v.DiskNumBytes, TreeId, ino, refOffset);
@@ -412,7 +412,7 @@ public sealed partial class FileSystemWriter
 
             if (e > to)
             {
-                tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, to), FsItems.RegularExtent(v.Generation, v.Type, disk, v.DiskNumBytes, v.Offset + (to - s), e - to, v.RamBytes, v.Compression));
+                tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, to), FsItemPayloads.RegularExtent(v.Generation, v.Type, disk, v.DiskNumBytes, v.Offset + (to - s), e - to, v.RamBytes, v.Compression));
                 if (disk != 0)
                 {
                     tx.AddDataRef(disk, v.DiskNumBytes, TreeId, ino, refOffset);

@@ -374,7 +374,7 @@ public sealed partial class FileSystemWriter
             return WriteStatus.NoData;
         }
 
-        byte[] entry = FsItems.DirEntry(default, tx.Generation, DirEntryType.Xattr, name, value);
+        byte[] entry = FsItemPayloads.DirEntry(default, tx.Generation, DirEntryType.Xattr, name, value);
         int total = entry.Length + others.Sum(e => e.Length);
         if (total > TreeBlockGeometry.MaxItemSize(tx.NodeSize))
         {
@@ -502,11 +502,11 @@ public sealed partial class FileSystemWriter
         ulong size = (ulong)symlinkTarget.Length;
         var inode = new InodeItem(tx.Generation, tx.Generation, size, size, 0, 1, a.Uid, a.Gid, a.Mode,
             a.Rdev, InodeFlags.None, 0, a.Atime ?? now, a.Ctime ?? now, a.Mtime ?? now, a.Otime ?? now);
-        tx.Insert(TreeId, new BtrfsKey(ino, ItemType.InodeItem, 0), FsItems.Inode(inode));
+        tx.Insert(TreeId, new BtrfsKey(ino, ItemType.InodeItem, 0), FsItemPayloads.Inode(inode));
         AddInodeRef(tx, ino, parent, name, index);
         if (symlinkTarget.Length > 0)
         {
-            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItems.InlineExtent(tx.Generation, symlinkTarget));
+            tx.Insert(TreeId, new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(tx.Generation, symlinkTarget));
         }
 
         AddDirEntry(tx, parent, name, ino, InodeMode.ToDirEntryType(a.Mode), index, now);
@@ -602,7 +602,7 @@ public sealed partial class FileSystemWriter
     private void AddDirEntry(WriteTransaction tx, ulong dir, ReadOnlySpan<byte> name, ulong ino, DirEntryType type, ulong index, BtrfsTimespec now)
     {
         var location = new BtrfsKey(ino, ItemType.InodeItem, 0);
-        byte[] entry = FsItems.DirEntry(location, tx.Generation, type, name, []);
+        byte[] entry = FsItemPayloads.DirEntry(location, tx.Generation, type, name, []);
         var itemKey = new BtrfsKey(dir, ItemType.DirItem, NameHash.DirItem(name));
         if (tx.TryGet(TreeId, itemKey, out byte[] existing))
         {
@@ -658,7 +658,7 @@ public sealed partial class FileSystemWriter
 
     private void AddInodeRef(WriteTransaction tx, ulong ino, ulong parent, ReadOnlySpan<byte> name, ulong index)
     {
-        byte[] entry = FsItems.InodeRefEntry(index, name);
+        byte[] entry = FsItemPayloads.InodeRefEntry(index, name);
         var refKey = new BtrfsKey(ino, ItemType.InodeRef, parent);
         if (!tx.TryGet(TreeId, refKey, out byte[] existing))
         {
@@ -672,7 +672,7 @@ public sealed partial class FileSystemWriter
             return;
         }
 
-        byte[] ext = FsItems.InodeExtrefEntry(parent, index, name);
+        byte[] ext = FsItemPayloads.InodeExtrefEntry(parent, index, name);
         var extKey = new BtrfsKey(ino, ItemType.InodeExtref, NameHash.InodeExtref(parent, name));
         if (tx.TryGet(TreeId, extKey, out byte[] extExisting))
         {
@@ -772,7 +772,7 @@ public sealed partial class FileSystemWriter
     }
 
     private void PutInode(WriteTransaction tx, ulong ino, InodeItem inode) =>
-        tx.Update(TreeId, new BtrfsKey(ino, ItemType.InodeItem, 0), FsItems.Inode(inode with { Transid = tx.Generation, Sequence = inode.Sequence + 1 }));
+        tx.Update(TreeId, new BtrfsKey(ino, ItemType.InodeItem, 0), FsItemPayloads.Inode(inode with { Transid = tx.Generation, Sequence = inode.Sequence + 1 }));
 
     private static List<byte[]> EntriesExcept(WriteTransaction tx, ulong treeId, BtrfsKey key, ReadOnlySpan<byte> name, out bool existed)
     {

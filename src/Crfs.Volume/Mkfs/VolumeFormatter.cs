@@ -122,16 +122,16 @@ public static class VolumeFormatter
 
         // Root tree directory 6 with "default" -> subvolume 5, and the subvolume's back name.
         byte[] defaultName = "default"u8.ToArray();
-        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.FsTree, ItemType.InodeRef, ObjectIds.RootTreeDir), FsItems.InodeRefEntry(0, defaultName));
-        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.RootTreeDir, ItemType.InodeItem, 0), FsItems.Inode(DirInode(t, now, (ulong)options.NodeSize)));
-        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.RootTreeDir, ItemType.InodeRef, ObjectIds.RootTreeDir), FsItems.InodeRefEntry(0, ".."u8));
+        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.FsTree, ItemType.InodeRef, ObjectIds.RootTreeDir), FsItemPayloads.InodeRefEntry(0, defaultName));
+        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.RootTreeDir, ItemType.InodeItem, 0), FsItemPayloads.Inode(DirInode(t, now, (ulong)options.NodeSize)));
+        tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.RootTreeDir, ItemType.InodeRef, ObjectIds.RootTreeDir), FsItemPayloads.InodeRefEntry(0, ".."u8));
         tx.Insert(ObjectIds.RootTree, new BtrfsKey(ObjectIds.RootTreeDir, ItemType.DirItem, NameHash.DirItem(defaultName)),
-            FsItems.DirEntry(new BtrfsKey(ObjectIds.FsTree, ItemType.RootItem, ulong.MaxValue), 0, DirEntryType.Directory, defaultName, []));
+            FsItemPayloads.DirEntry(new BtrfsKey(ObjectIds.FsTree, ItemType.RootItem, ulong.MaxValue), 0, DirEntryType.Directory, defaultName, []));
 
         foreach (ulong tree in (ReadOnlySpan<ulong>)[ObjectIds.FsTree, ObjectIds.DataRelocTree])
         {
-            tx.Insert(tree, new BtrfsKey(ObjectIds.FirstFree, ItemType.InodeItem, 0), FsItems.Inode(DirInode(t, now, tree == ObjectIds.FsTree ? (ulong)options.NodeSize : 0)));
-            tx.Insert(tree, new BtrfsKey(ObjectIds.FirstFree, ItemType.InodeRef, ObjectIds.FirstFree), FsItems.InodeRefEntry(0, ".."u8));
+            tx.Insert(tree, new BtrfsKey(ObjectIds.FirstFree, ItemType.InodeItem, 0), FsItemPayloads.Inode(DirInode(t, now, tree == ObjectIds.FsTree ? (ulong)options.NodeSize : 0)));
+            tx.Insert(tree, new BtrfsKey(ObjectIds.FirstFree, ItemType.InodeRef, ObjectIds.FirstFree), FsItemPayloads.InodeRefEntry(0, ".."u8));
         }
 
         byte[] subvol = new byte[8];
