@@ -102,17 +102,26 @@ public sealed partial class FuseDispatcherTests
             h.Dispatcher.Dispatch(r, reply);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // Tiered compilation may allocate on this thread while it swaps in optimized code (call
+        // counting, on-stack replacement), so a single round can see a few KB that are the
+        // runtime's, not the dispatcher's. A real per-request allocation shows in every round;
+        // the steady state is the round that allocates least.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 8 && fewest != 0; round++)
         {
-            foreach (byte[] r in requests)
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
             {
-                h.Dispatcher.Dispatch(r, reply);
+                foreach (byte[] r in requests)
+                {
+                    h.Dispatcher.Dispatch(r, reply);
+                }
             }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
         Assert.Equal(0, h.Dispatcher.Counters.ErrorReplies);
     }
 
