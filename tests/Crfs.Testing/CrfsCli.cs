@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 using System.Diagnostics;
 using System.Text;
+using Xunit;
 
-namespace Crfs.Differential.Tests;
+namespace Crfs.Testing;
 
 /// <summary>One finished run of the crfs CLI: the exit code, stdout as raw bytes, stderr as text.</summary>
 public sealed record CliResult(IReadOnlyList<string> Arguments, int ExitCode, byte[] StdOut, string StdErr)
