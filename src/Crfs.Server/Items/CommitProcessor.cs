@@ -145,6 +145,8 @@ internal sealed class CommitProcessor
                 }
 
                 plan.ItemCount++;
+                plan.Keys.Add(op.Key);
+                plan.ItemBytes += op.Value.Length;
                 continue;
             }
 
@@ -157,6 +159,7 @@ internal sealed class CommitProcessor
             foreach ((BtrfsKey key, byte[] _) in tx.Scan(tree, op.Key, op.EndKey))
             {
                 plan.ItemCount++;
+                plan.Keys.Add(key);
                 if (key.Type == ItemType.InodeItem)
                 {
                     plan.DeletedInodes.Add(key.ObjectId);
@@ -164,6 +167,7 @@ internal sealed class CommitProcessor
                 else if (key.Type == ItemType.ExtentData)
                 {
                     plan.DroppedExtents.Add(key.ObjectId);
+                    plan.DroppedExtentItems++;
                 }
                 else if (!ItemValidator.IsClientType(key.Type))
                 {
@@ -235,6 +239,8 @@ internal sealed class CommitProcessor
             }
 
             plan.DataInodes.Add(op.Ino);
+            plan.Keys.Add(InodeKey(op.Ino));
+            plan.Keys.Add(new BtrfsKey(op.Ino, ItemType.ExtentData, op.Offset));
         }
 
         return null;
@@ -244,12 +250,28 @@ internal sealed class CommitProcessor
         tx.TryFindFirst(tree, new BtrfsKey(ino, ItemType.ExtentData, 0), out BtrfsKey found, out _)
         && found.ObjectId == ino && found.Type == ItemType.ExtentData;
 
+    /// <summary>
+    /// Reserves the tree blocks the batch can add, counted from the tree rather than per item (a
+    /// per-item worst case refuses an untar's batch on a small volume): every clean block on the
+    /// fs-tree paths of the batch's keys is copied once; leaves split at most once per half leaf
+    /// of new payload and once per touched block; file data adds EXTENT_ITEMs, checksums and free
+    /// space entries, which cluster where the new extents are; each extent a deleted file drops
+    /// touches those trees where that extent lies. Then probes the data space.
+    /// </summary>
     private static CommitOutcome? CheckSpace(WriteTransaction tx, CommitRequest request, Plan plan)
     {
-        int items = plan.ItemCount + (8 * request.Data.Count) + (2 * plan.ClientInodes.Count);
-        if (!tx.TryReserveMetadata(items, isRemoval: request.Data.Count == 0 && plan.ClientInodes.Count == 0))
+        const int PathDepth = 8;
+        plan.Keys.Sort();
+        int halfLeaf = tx.NodeSize / 2;
+        int copies = tx.CountCleanBlocksOnPaths(plan.Tree, plan.Keys);
+        int splits = (int)(plan.ItemBytes / halfLeaf) + copies + 1;
+        long dataMetadataBytes = (128L * request.Data.Count) + (long)(plan.DataBytes / 1024);
+        int data = request.Data.Count == 0 ? 0 : (3 * 2 * (int)(dataMetadataBytes / halfLeaf)) + (3 * PathDepth);
+        int freed = 3 * ((PathDepth * plan.DroppedExtents.Count) + (int)(2 * 128L * plan.DroppedExtentItems / halfLeaf));
+        int blocks = copies + splits + data + freed + PathDepth;
+        if (!tx.TryReserveMetadataBlocks(blocks, isRemoval: request.Data.Count == 0 && plan.ClientInodes.Count == 0))
         {
-            return CommitOutcome.Reject(WireError.NoSpace, $"no metadata space for a batch of about {items} items");
+            return CommitOutcome.Reject(WireError.NoSpace, $"no metadata space for a batch of {plan.ItemCount} items and {request.Data.Count} data operations (about {blocks} tree blocks)");
         }
 
         // Probe the data space the writes may need (allocation may add a chunk), then give it back.
@@ -464,6 +486,13 @@ internal sealed class CommitProcessor
         public HashSet<ulong> Symlinks { get; } = [];
 
         public int ItemCount { get; set; }
+
+        /// <summary>Every key the batch puts or deletes in the fs tree, and those its data operations write.</summary>
+        public List<BtrfsKey> Keys { get; } = [];
+
+        public long ItemBytes { get; set; }
+
+        public int DroppedExtentItems { get; set; }
 
         public ulong DataBytes { get; set; }
     }

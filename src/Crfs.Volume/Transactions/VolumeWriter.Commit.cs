@@ -135,6 +135,9 @@ public sealed partial class VolumeWriter
         if (tx.TryGet(ObjectIds.ChunkTree, new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, DevId), out byte[] devItem))
         {
             devItem.CopyTo(super.AsSpan(SuperblockLayout.DevItem, DevItemLayout.Size));
+
+            // One device: the volume's size is that device's (it changes when the device grows).
+            w.TotalBytes = new DevItemView(devItem).TotalBytes;
         }
 
         if (chunk.Generation == tx.Generation)

@@ -2,6 +2,7 @@
 using Crfs.Format.Btrfs;
 using Crfs.Volume.Allocation;
 using Crfs.Volume.Chunks;
+using Crfs.Volume.Files;
 
 namespace Crfs.Volume.Transactions;
 
@@ -121,10 +122,52 @@ public sealed partial class WriteTransaction
         }
     }
 
-    // Physical offsets for each stripe, with the stripe size last; first fit above 1 MiB.
+    /// <summary>
+    /// Grows the volume's one device to <paramref name="newTotalBytes"/> (rounded down to a whole
+    /// sector), as <c>btrfs filesystem resize</c> does: the DEV_ITEM's total_bytes, and at commit
+    /// the superblock's total_bytes and its copy of the DEV_ITEM. No chunk moves; the new space is
+    /// unallocated and chunks are added there as space fills. The backing file or device must
+    /// already be that long.
+    /// </summary>
+    /// <returns><see cref="WriteStatus.InvalidArgument"/>, changing nothing, when the size is
+    /// smaller than the device's current size or larger than the backing file or device.</returns>
+    public WriteStatus GrowDevice(ulong newTotalBytes)
+    {
+        ulong size = newTotalBytes / (ulong)SectorSize * (ulong)SectorSize;
+        ulong backing = (ulong)_writer.Device.Length;
+        ulong current = DeviceTotalBytes();
+        if (size < current || size > backing)
+        {
+            return WriteStatus.InvalidArgument;
+        }
+
+        var devKey = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
+        TryGet(ObjectIds.ChunkTree, devKey, out byte[] devItem);
+        byte[] grown = (byte[])devItem.Clone();
+        new DevItemWriter(grown).TotalBytes = size;
+        Update(ObjectIds.ChunkTree, devKey, grown);
+        _writer.SizeReserves(size);
+        return WriteStatus.Ok;
+    }
+
+    /// <summary>The device's size as the volume records it (DEV_ITEM total_bytes), which may be less than the backing file.</summary>
+    private ulong DeviceTotalBytes()
+    {
+        var devKey = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
+        if (!TryGet(ObjectIds.ChunkTree, devKey, out byte[] devItem))
+        {
+            throw new WriterFaultException($"the chunk tree has no DEV_ITEM {devKey}");
+        }
+
+        return new DevItemView(devItem).TotalBytes;
+    }
+
+    // Physical offsets for each stripe, with the stripe size last; first fit above 1 MiB. Only
+    // the device's recorded size counts: a backing file longer than that (an image truncated
+    // up, a partition bigger than the volume) is not the volume's to use until it is grown.
     private ulong[]? FindDeviceSpace(ulong size, int stripes)
     {
-        ulong deviceEnd = (ulong)_writer.Device.Length / MiB * MiB;
+        ulong deviceEnd = Math.Min((ulong)_writer.Device.Length, DeviceTotalBytes()) / MiB * MiB;
         var free = new RangeSet();
         if (deviceEnd > MiB)
         {

@@ -226,6 +226,50 @@ public sealed partial class WriteTransaction
 
     // ---- path search and copy-on-write ----
 
+    /// <summary>
+    /// How many distinct clean blocks (not yet copied in this transaction) lie on the search paths
+    /// of <paramref name="keys"/> in <paramref name="treeId"/>: what changing items at those keys
+    /// will copy-on-write, before any split. Reads only (through the block cache).
+    /// </summary>
+    /// <remarks>
+    /// A batch of item changes costs far less than a per-item worst case: keys of one inode, and
+    /// of inodes made together, share leaves, and every path shares the upper levels. Counting
+    /// the real paths keeps a small volume usable for large batches without ever reserving less
+    /// than the copies the change will make.
+    /// </remarks>
+    public int CountCleanBlocksOnPaths(ulong treeId, IEnumerable<BtrfsKey> keys)
+    {
+        TreeRoot tree = Root(treeId);
+        var seen = new HashSet<ulong>();
+        bool haveLeaf = false;
+        BtrfsKey leafFirst = default, leafLast = default;
+        foreach (BtrfsKey key in keys)
+        {
+            // Sorted keys mostly land in the leaf the previous key did; skip the descent then.
+            if (haveLeaf && key.CompareTo(leafFirst) >= 0 && key.CompareTo(leafLast) <= 0)
+            {
+                continue;
+            }
+
+            Path path = Search(tree, key, cow: false);
+            for (int level = path.RootLevel; level >= 0; level--)
+            {
+                TreeNode node = path.Nodes[level];
+                if (!node.Dirty)
+                {
+                    seen.Add(node.Logical);
+                }
+            }
+
+            TreeNode leaf = path.Nodes[0];
+            haveLeaf = leaf.Count > 0;
+            leafFirst = haveLeaf ? leaf.Keys[0] : default;
+            leafLast = haveLeaf ? leaf.Keys[leaf.Count - 1] : default;
+        }
+
+        return seen.Count;
+    }
+
     private sealed class Path
     {
         public readonly TreeNode[] Nodes = new TreeNode[HeaderLayout.MaxLevel + 1];

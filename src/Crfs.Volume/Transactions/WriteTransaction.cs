@@ -179,11 +179,17 @@ public sealed partial class WriteTransaction
     /// ENOSPC: nothing was changed. Removals pass <paramref name="isRemoval"/> and may dip into
     /// half of the global reserve, so that space can always be freed.
     /// </summary>
-    public bool TryReserveMetadata(int items, bool isRemoval = false)
+    public bool TryReserveMetadata(int items, bool isRemoval = false) => TryReserveMetadataBlocks(items * 4, isRemoval);
+
+    /// <summary>
+    /// As <see cref="TryReserveMetadata"/>, for a caller that has counted the tree blocks its
+    /// change can add (copies of clean blocks and split-off halves; see <see cref="CountCleanBlocksOnPaths"/>).
+    /// </summary>
+    public bool TryReserveMetadataBlocks(int blocks, bool isRemoval = false)
     {
         ulong node = (ulong)NodeSize;
         ulong globalReserve = _writer.GlobalReserve;
-        ulong need = ((ulong)items * 4 * node) + ((ulong)_dirty.Count * node / 8) + (isRemoval ? globalReserve / 2 : globalReserve);
+        ulong need = ((ulong)blocks * node) + ((ulong)_dirty.Count * node / 8) + (isRemoval ? globalReserve / 2 : globalReserve);
         if (_writer.Allocator.FreeBytes(SpaceKind.Metadata) >= need)
         {
             return true;
