@@ -45,7 +45,7 @@ public readonly record struct TreeBlockExpectation(int Level, ulong Generation, 
 public sealed class TreeBlockChecker
 {
     private readonly byte[] _metadataFsid;
-    private readonly ulong _generationLimit;
+    private ulong _generationLimit;
     private readonly IncompatFeatures _incompat;
     private readonly bool _skipCsumItemChecks;
 
@@ -69,6 +69,28 @@ public sealed class TreeBlockChecker
     }
 
     public int NodeSize { get; }
+
+    /// <summary>
+    /// Raises the generation bound once the volume's owner has started writing generation
+    /// <paramref name="superGeneration"/>. A writer re-reads blocks it wrote after opening (when
+    /// they fall out of its caches); to the bound taken from the superblock at open they would
+    /// look like blocks from the future. Never lowers the bound; safe to call from any thread.
+    /// </summary>
+    public void AdvanceSuperGeneration(ulong superGeneration)
+    {
+        ulong limit = superGeneration + 1;
+        ulong seen = Volatile.Read(ref _generationLimit);
+        while (limit > seen)
+        {
+            ulong previous = Interlocked.CompareExchange(ref _generationLimit, limit, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
 
     public int SectorSize { get; }
 

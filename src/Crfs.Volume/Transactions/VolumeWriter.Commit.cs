@@ -55,6 +55,9 @@ public sealed partial class VolumeWriter
 
     private void WriteDirtyBlocks(WriteTransaction tx)
     {
+        // From here on blocks of this generation are on disk and may be read back through the
+        // reader's checker once they leave the caches.
+        _reader?.Checker.AdvanceSuperGeneration(tx.Generation);
         var sb = new SuperblockView(_superblock);
         byte[] fsid = sb.MetadataFsid.ToArray();
         byte[] chunkTreeUuid = ChunkTreeUuid();
