@@ -18,6 +18,9 @@ public static class Program
         new ServeCommand(),
         new MountCommand(),
         new UmountCommand(),
+        new SyncCommand(),
+        new StatCommand(),
+        new InstallHelperCommand(),
     ];
 
     public static int Main(string[] args)

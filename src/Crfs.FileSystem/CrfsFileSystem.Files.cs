@@ -16,42 +16,64 @@ public sealed partial class CrfsFileSystem
     public async ValueTask<FsResult<OpenedFile>> OpenAsync(Caller caller, ulong ino, OpenFlags flags, CancellationToken cancellationToken = default)
     {
         bool truncate = (flags & OpenFlags.Truncate) != 0 && (flags & OpenFlags.AccessModeMask) != OpenFlags.ReadOnly;
-        FsResult<InodeAttributes> opened = await RunAsync<InodeAttributes>(truncate, [ino], async items =>
+
+        // In use before the locks are taken, not after they are let go: in between, another
+        // client's last unlink would ask this one, hear "unused" and delete the file just opened.
+        // A failed open gives it back (an orphan it kept meanwhile waits for the server's scan).
+        _session.InUse.Acquire(TreeId, ino);
+        FsResult<InodeAttributes> opened;
+        try
         {
-            if (await items.GetInodeAsync(ino) is not InodeItem inode || inode.Nlink == 0)
+            opened = await RunAsync<InodeAttributes>(truncate, [ino], async items =>
             {
-                return Errno.ENOENT;
-            }
+                if (await items.GetInodeAsync(ino) is not InodeItem inode || inode.Nlink == 0)
+                {
+                    return Errno.ENOENT;
+                }
 
-            OpenFlags access = flags & OpenFlags.AccessModeMask;
-            uint want = access switch
-            {
-                OpenFlags.ReadOnly => 4u,
-                OpenFlags.WriteOnly => 2u,
-                _ => 6u,
-            };
-            if (InodeMode.IsDirectory(inode.Mode) && access != OpenFlags.ReadOnly)
-            {
-                return Errno.EISDIR;
-            }
+                OpenFlags access = flags & OpenFlags.AccessModeMask;
+                uint want = access switch
+                {
+                    OpenFlags.ReadOnly => 4u,
+                    OpenFlags.WriteOnly => 2u,
+                    _ => 6u,
+                };
+                if (InodeMode.IsDirectory(inode.Mode) && access != OpenFlags.ReadOnly)
+                {
+                    return Errno.EISDIR;
+                }
 
-            if (!MayAccess(caller, inode, want))
-            {
-                return Errno.EACCES;
-            }
+                if (!MayAccess(caller, inode, want))
+                {
+                    return Errno.EACCES;
+                }
 
-            if (truncate && InodeMode.IsRegular(inode.Mode) && inode.Size != 0)
-            {
-                BtrfsTimespec now = Now();
-                items.Operation.Data(DataOperation.Truncate(ino, 0));
-                inode = inode with { Size = 0, Nbytes = 0, Mtime = now, Ctime = now };
-                items.PutInode(ino, inode);
-            }
+                if (truncate && InodeMode.IsRegular(inode.Mode) && inode.Size != 0)
+                {
+                    BtrfsTimespec now = Now();
+                    items.Operation.Data(DataOperation.Truncate(ino, 0));
+                    inode = inode with { Size = 0, Nbytes = 0, Mtime = now, Ctime = now };
+                    if (!caller.IsRoot)
+                    {
+                        // As for truncate(2): an unprivileged truncation drops the set-id bits.
+                        inode = inode with { Mode = KillSetId(inode.Mode) };
+                    }
 
-            return FsResult<InodeAttributes>.Ok(ToAttributes(ino, inode));
-        }, cancellationToken);
+                    items.PutInode(ino, inode);
+                }
+
+                return FsResult<InodeAttributes>.Ok(ToAttributes(ino, inode));
+            }, cancellationToken);
+        }
+        catch
+        {
+            _session.InUse.Release(TreeId, ino);
+            throw;
+        }
+
         if (!opened.IsOk)
         {
+            _session.InUse.Release(TreeId, ino);
             return opened.Error;
         }
 
@@ -63,7 +85,6 @@ public sealed partial class CrfsFileSystem
             _openCounts[ino] = _openCounts.GetValueOrDefault(ino) + 1;
         }
 
-        _session.InUse.Acquire(TreeId, ino);
         return FsResult<OpenedFile>.Ok(new OpenedFile(handle, opened.Value));
     }
 
@@ -142,7 +163,9 @@ public sealed partial class CrfsFileSystem
             BtrfsTimespec now = Now();
             items.Operation.Data(DataOperation.Write(h.Ino, at, copy));
             ulong size = Math.Max(inode.Size, at + (ulong)copy.Length);
-            InodeItem written = inode with { Size = size, Nbytes = EstimateNbytes(size), Mtime = now, Ctime = now };
+            // A write past a hole allocates only what it writes (a sparse file's st_blocks stay small).
+            ulong nbytes = Math.Min(EstimateNbytes(size), inode.Nbytes + EstimateNbytes((ulong)copy.Length + 4095));
+            InodeItem written = inode with { Size = size, Nbytes = nbytes, Mtime = now, Ctime = now };
             if (!caller.IsRoot)
             {
                 // A write by anyone but root drops set-user-id (and set-group-id on executables).
@@ -240,7 +263,10 @@ public sealed partial class CrfsFileSystem
                 return FsResult<bool>.Ok(false);
             }
 
-            if (await items.GetInodeAsync(h.Ino) is InodeItem inode && inode.Nlink == 0)
+            // The last close here; another client may still use it (then its last close, or the
+            // server's orphan scan, deletes it).
+            if (await items.GetInodeAsync(h.Ino) is InodeItem inode && inode.Nlink == 0
+                && !await _session.IsInUseElsewhereAsync(TreeId, h.Ino, cancellationToken))
             {
                 items.DeleteInode(h.Ino, orphaned: true);
             }

@@ -69,6 +69,21 @@ public sealed partial class CrfsFileSystem
             await items.GetInodeAsync(ino) is InodeItem inode ? FsResult<InodeAttributes>.Ok(ToAttributes(ino, inode)) : Errno.ENOENT,
             cancellationToken);
 
+    /// <summary>
+    /// access(2): <paramref name="mask"/> is F_OK (0) or any of R_OK (4), W_OK (2), X_OK (1), checked
+    /// with the same rules as open and exec. The kernel forwards the caller's real ids for access(2).
+    /// </summary>
+    public ValueTask<Errno> AccessAsync(Caller caller, ulong ino, uint mask, CancellationToken cancellationToken = default) =>
+        RunErrnoAsync(RunAsync<bool>(false, [ino], async items =>
+        {
+            if (await items.GetInodeAsync(ino) is not InodeItem inode || inode.Nlink == 0)
+            {
+                return Errno.ENOENT;
+            }
+
+            return MayAccess(caller, inode, mask & 7) ? FsResult<bool>.Ok(true) : Errno.EACCES;
+        }, cancellationToken));
+
     public ValueTask<FsResult<InodeAttributes>> SetAttrAsync(Caller caller, ulong ino, SetAttributes change, CancellationToken cancellationToken = default) =>
         RunAsync<InodeAttributes>(true, [ino], async items =>
         {
@@ -82,13 +97,18 @@ public sealed partial class CrfsFileSystem
             InodeItem updated = inode;
             if (change.Mode is uint mode)
             {
+                uint bits = mode & ModeBits.ChmodMask;
                 if (!owner)
                 {
-                    return Errno.EPERM;
+                    // Without HANDLE_KILLPRIV the kernel clears set-id bits before a write or truncate
+                    // by sending this chmod with the writer's ids. A change that only drops S_ISUID and
+                    // S_ISGID removes privilege, so anyone who may write the file may make it.
+                    if (!DropsOnlySetId(inode.Mode & ModeBits.ChmodMask, bits) || !MayAccess(caller, inode, 2))
+                    {
+                        return Errno.EPERM;
+                    }
                 }
-
-                uint bits = mode & ModeBits.ChmodMask;
-                if (!caller.IsRoot && !caller.InGroup(inode.Gid))
+                else if (!caller.IsRoot && !caller.InGroup(inode.Gid))
                 {
                     bits &= ~ModeBits.SetGid;
                 }
@@ -133,8 +153,9 @@ public sealed partial class CrfsFileSystem
                     return Errno.EACCES;
                 }
 
+                // Growing leaves a hole: the bytes allocated stay what they were.
                 items.Operation.Data(DataOperation.Truncate(ino, size));
-                updated = updated with { Size = size, Nbytes = EstimateNbytes(size), Mtime = now };
+                updated = updated with { Size = size, Nbytes = Math.Min(inode.Nbytes, EstimateNbytes(size)), Mtime = now };
                 if (!caller.IsRoot)
                 {
                     updated = updated with { Mode = KillSetId(updated.Mode) };
@@ -235,10 +256,19 @@ public sealed partial class CrfsFileSystem
                 return Errno.EINVAL;
             }
 
+            // A committed target is an inline EXTENT_DATA item; one not yet committed is a buffered write.
             byte[]? extent = await items.Operation.GetAsync(new BtrfsKey(ino, ItemType.ExtentData, 0));
-            if (extent is null || extent.Length < FileExtentItemLayout.InlineDataStart)
+            if (extent is null)
             {
-                throw new InvalidDataException($"symlink {ino} has no inline EXTENT_DATA at offset 0");
+                byte[] buffered = await _session.ReadDataAsync(TreeId, ino, 0, (uint)inode.Size, inode.Size, cancellationToken);
+                return buffered.Length == (int)inode.Size && inode.Size > 0
+                    ? FsResult<byte[]>.Ok(buffered)
+                    : throw new InvalidDataException($"symlink {ino} of size {inode.Size} has no inline EXTENT_DATA at offset 0 and {buffered.Length} buffered bytes");
+            }
+
+            if (extent.Length < FileExtentItemLayout.InlineDataStart)
+            {
+                throw new InvalidDataException($"symlink {ino} has an EXTENT_DATA at offset 0 of {extent.Length} bytes, shorter than an inline extent header");
             }
 
             return FsResult<byte[]>.Ok(new FileExtentItemView(extent).InlineData.ToArray());
@@ -361,7 +391,7 @@ public sealed partial class CrfsFileSystem
                     attributes = ToAttributes(child, c);
                 }
 
-                list.Add(new DirectoryEntry(child, entryName, FileTypes.FromDirentType((uint)type), kv.Key.Offset + 1, attributes));
+                list.Add(new DirectoryEntry(child, entryName, ToFileType(type), kv.Key.Offset + 1, attributes));
             }
 
             return FsResult<IReadOnlyList<DirectoryEntry>>.Ok(list);
@@ -384,6 +414,22 @@ public sealed partial class CrfsFileSystem
     public async ValueTask<Errno> SyncAsync() => await _session.CommitAsync() ? Errno.Ok : Errno.EIO;
 
     // ---------------- cores ----------------
+
+    /// <summary>
+    /// A btrfs directory entry type (BTRFS_FT_*: 1 = file, 2 = directory, ...) as a file type. These
+    /// are not the kernel's DT_* numbers (DT_REG = 8, DT_DIR = 4), so no shift converts one to the other.
+    /// </summary>
+    private static FileType ToFileType(DirEntryType type) => type switch
+    {
+        DirEntryType.RegularFile => FileType.RegularFile,
+        DirEntryType.Directory => FileType.Directory,
+        DirEntryType.CharDevice => FileType.CharacterDevice,
+        DirEntryType.BlockDevice => FileType.BlockDevice,
+        DirEntryType.Fifo => FileType.Fifo,
+        DirEntryType.Socket => FileType.Socket,
+        DirEntryType.Symlink => FileType.SymbolicLink,
+        _ => FileType.Unknown,
+    };
 
     private static (BtrfsKey Location, byte[] Name, DirEntryType Type) ReadIndexEntry(byte[] value)
     {
@@ -448,11 +494,13 @@ public sealed partial class CrfsFileSystem
             await items.AddInodeRefAsync(ino, parent, name, index);
             if (symlinkTarget.Length > 0)
             {
-                items.Operation.Put(new BtrfsKey(ino, ItemType.ExtentData, 0), FsItemPayloads.InlineExtent(0, symlinkTarget));
+                // The target is file data: EXTENT_DATA items are the server's to write (it refuses a
+                // client's), so it travels as the one write at offset 0 the server accepts for a symlink.
+                items.Operation.Data(DataOperation.Write(ino, 0, symlinkTarget));
             }
 
             await items.AddDirEntryAsync(parent, name, ino, InodeMode.ToDirEntryType(finalMode), index, now);
-            if (InodeMode.IsRegular(finalMode))
+            if (InodeMode.IsRegular(finalMode) || symlinkTarget.Length > 0)
             {
                 _session.NoteFreshInode(TreeId, ino);
             }
@@ -710,6 +758,13 @@ public sealed partial class CrfsFileSystem
         }
 
         throw new InvalidDataException($"directory {start} has more than 4096 ancestors: a loop in the INODE_REFs");
+    }
+
+    /// <summary>True when <paramref name="next"/> is <paramref name="current"/> with S_ISUID and/or S_ISGID cleared, and nothing else changed.</summary>
+    private static bool DropsOnlySetId(uint current, uint next)
+    {
+        const uint SetId = ModeBits.SetUid | ModeBits.SetGid;
+        return next != current && (next & ~SetId) == (current & ~SetId) && (next & ~current) == 0;
     }
 
     private static uint KillSetId(uint mode)

@@ -26,8 +26,15 @@ public sealed partial class CrfsFileSystem
             return FsItemCodec.TryFindEntry(item, name, out _, out _, out byte[] value) ? FsResult<byte[]>.Ok(value) : Errno.ENODATA;
         }, cancellationToken);
 
-    /// <summary>The names, each followed by a NUL byte, as listxattr(2) returns them.</summary>
+    /// <summary>Every name, each followed by a NUL byte, as listxattr(2) returns them to root.</summary>
     public ValueTask<FsResult<byte[]>> ListXattrAsync(ulong ino, CancellationToken cancellationToken = default) =>
+        ListXattrAsync(Caller.Root, ino, cancellationToken);
+
+    /// <summary>
+    /// The names <paramref name="caller"/> may see, each followed by a NUL byte: xattr(7) hides
+    /// <c>trusted.*</c> from callers without CAP_SYS_ADMIN (root, here).
+    /// </summary>
+    public ValueTask<FsResult<byte[]>> ListXattrAsync(Caller caller, ulong ino, CancellationToken cancellationToken = default) =>
         RunAsync<byte[]>(false, [ino], async items =>
         {
             if (await items.GetInodeAsync(ino) is null)
@@ -40,6 +47,11 @@ public sealed partial class CrfsFileSystem
             {
                 foreach (DirItemView e in new DirItemEnumerator(kv.Value))
                 {
+                    if (!caller.IsRoot && e.Name.StartsWith("trusted."u8))
+                    {
+                        continue;
+                    }
+
                     names.AddRange(e.Name);
                     names.Add(0);
                 }

@@ -20,21 +20,17 @@ namespace Crfs.Mount;
 /// kernel's references pin (open handles and orphans are its own business), so the counts here
 /// are bookkeeping: they make leaks visible (<see cref="NodeCount"/>) and let a later coherence
 /// layer know which inodes the kernel still caches, and so which to invalidate.</para>
-/// <para><b>Caching.</b> Entry and attribute timeouts are short (<see cref="CacheTimeout"/>) and
-/// opens do not keep the page cache: another client's change becomes visible here within a
-/// second at most. Proper coherence — invalidating the kernel's caches (NOTIFY_INVAL_ENTRY/INODE)
-/// when a lock revoke shows that another client may change an inode — is a later step; until then
-/// two clients are only eventually consistent through this bridge, even though the item layer
-/// below is coherent.</para>
+/// <para><b>Caching.</b> The kernel's caches follow the locks (FuseBridge.Coherence.cs): names and
+/// attributes get long timeouts (<see cref="CacheTimeout"/>) only while the covering inode-group
+/// lock is held, else 0, and when a revoke drops a range the bridge queues NOTIFY_INVAL_ENTRY (expire-only
+/// for directories) and NOTIFY_INVAL_INODE for everything the kernel cached under it. So what another
+/// client's system call returned is what the next system call here sees. Opens do not keep the page cache.</para>
 /// <para><b>Threads.</b> The FUSE interface is synchronous and the file system asynchronous; each
 /// call blocks its reader thread on the operation (the FUSE reader pool grows so one reader always
 /// waits for new requests). An INTERRUPT cancels the operation and answers EINTR.</para>
 /// </remarks>
-public sealed class FuseBridge : IFuseFileSystem
+public sealed partial class FuseBridge : IFuseFileSystem
 {
-    /// <summary>How long the kernel may cache names and attributes (see the remarks).</summary>
-    public static readonly TimeSpan CacheTimeout = TimeSpan.FromSeconds(1);
-
     /// <summary>How many directory entries one READDIR asks the file system for at a time.</summary>
     private const int ReadDirBatch = 128;
 
@@ -46,6 +42,8 @@ public sealed class FuseBridge : IFuseFileSystem
     {
         ArgumentNullException.ThrowIfNull(fileSystem);
         _fs = fileSystem;
+        _fs.Session.Invalidated += OnInvalidated;
+        _fs.Session.Locks.LocksReset += OnLocksReset;
     }
 
     /// <summary>Nodes the kernel currently holds references to (the root not counted).</summary>
@@ -75,10 +73,23 @@ public sealed class FuseBridge : IFuseFileSystem
 
     private ulong ToNodeId(ulong ino) => ino == _fs.RootIno ? IFuseFileSystem.RootId : ino;
 
-    private static Caller CallerOf(in FuseContext context) => new(context.Uid, context.Gid);
+    /// <summary>
+    /// The caller's ids. FUSE passes only fsuid and fsgid; the supplementary groups are read from
+    /// <c>/proc/PID/status</c>, lazily, the first time a check gets past the owner and primary group
+    /// (root never needs them). The kernel's SECURITY_CTX/CREATE_SUPP_GROUP extension carries one
+    /// group and only for creates, so /proc is the complete source. The header's pid is the calling
+    /// thread's id, whose status shows that thread's credentials; a caller that changes its groups
+    /// while its own request is in flight may be judged by either set.
+    /// </summary>
+    private static Caller CallerOf(in FuseContext context) =>
+        context.Uid == 0 || context.Pid == 0 ? new(context.Uid, context.Gid) : new(context.Uid, context.Gid, new ProcessGroups(context.Pid));
 
-    /// <summary>Counts one kernel reference to the node of <paramref name="attributes"/> and describes it.</summary>
-    private FuseEntry Reference(in InodeAttributes attributes)
+    /// <summary>
+    /// Counts one kernel reference to the node of <paramref name="attributes"/>, reached as
+    /// <paramref name="name"/> in <paramref name="parentNode"/>, and describes it with the timeouts the
+    /// locks allow (<paramref name="mark"/>: the invalidation clock before the operation ran).
+    /// </summary>
+    private FuseEntry Reference(ulong parentNode, ReadOnlySpan<byte> name, in InodeAttributes attributes, long mark)
     {
         ulong nodeId = ToNodeId(attributes.Ino);
         if (nodeId != IFuseFileSystem.RootId)
@@ -89,7 +100,11 @@ public sealed class FuseBridge : IFuseFileSystem
             }
         }
 
-        return new FuseEntry { NodeId = nodeId, Attributes = attributes, EntryTimeout = CacheTimeout, AttrTimeout = CacheTimeout };
+        // Counted before the timeouts are decided, so a concurrent invalidation either sees the node or stamps its range.
+        bool isDirectory = (attributes.Mode & 0xF000) == 0x4000;
+        TimeSpan entryTimeout = TrackEntry(parentNode, name, isDirectory ? EntryKind.Directory : EntryKind.File, mark);
+        TimeSpan attrTimeout = AttrTimeoutFor(attributes.Ino, mark);
+        return new FuseEntry { NodeId = nodeId, Attributes = attributes, EntryTimeout = entryTimeout, AttrTimeout = attrTimeout };
     }
 
     public void Forget(ulong nodeId, ulong lookupCount)
@@ -134,21 +149,27 @@ public sealed class FuseBridge : IFuseFileSystem
     private static Errno Wait(ValueTask<Errno> operation, CancellationToken cancellationToken) =>
         Wait(operation, cancellationToken, Errno.EINTR);
 
-    private Errno EntryReply(FsResult<InodeAttributes> result, out FuseEntry entry)
+    /// <summary>The reply naming a node; <paramref name="mark"/> must be taken before the operation (arguments run left to right).</summary>
+    private Errno EntryReply(ulong parentNode, ReadOnlySpan<byte> name, long mark, FsResult<InodeAttributes> result, out FuseEntry entry)
     {
-        entry = result.IsOk ? Reference(result.Value) : default;
+        entry = result.IsOk ? Reference(parentNode, name, result.Value, mark) : default;
         return result.Error;
     }
 
     // ---------------- names ----------------
 
-    public Errno Lookup(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry) =>
-        EntryReply(Wait(_fs.LookupAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+    public Errno Lookup(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry)
+    {
+        long mark = CoherenceMark();
+        FsResult<InodeAttributes> result = Wait(_fs.LookupAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken);
+        return result.Error == Errno.ENOENT ? NegativeEntry(parent, name, mark, out entry) : EntryReply(parent, name, mark, result, out entry);
+    }
 
     public Errno GetAttr(in FuseContext context, ulong nodeId, ulong? fileHandle, out FuseAttrReply reply)
     {
+        long mark = CoherenceMark();
         FsResult<InodeAttributes> result = Wait(_fs.GetAttrAsync(ToIno(nodeId), context.CancellationToken), context.CancellationToken);
-        reply = result.IsOk ? new FuseAttrReply(result.Value, CacheTimeout) : default;
+        reply = result.IsOk ? new FuseAttrReply(result.Value, AttrTimeoutFor(result.Value.Ino, mark)) : default;
         return result.Error;
     }
 
@@ -167,19 +188,20 @@ public sealed class FuseBridge : IFuseFileSystem
             AtimeNow = changes.Has(SetAttrFields.AtimeNow),
             MtimeNow = changes.Has(SetAttrFields.MtimeNow),
         };
+        long mark = CoherenceMark();
         FsResult<InodeAttributes> result = Wait(_fs.SetAttrAsync(CallerOf(context), ToIno(nodeId), change, context.CancellationToken), context.CancellationToken);
-        reply = result.IsOk ? new FuseAttrReply(result.Value, CacheTimeout) : default;
+        reply = result.IsOk ? new FuseAttrReply(result.Value, AttrTimeoutFor(result.Value.Ino, mark)) : default;
         return result.Error;
     }
 
     public Errno MkNod(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint rdev, uint umask, out FuseEntry entry) =>
-        EntryReply(Wait(_fs.MkNodAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, rdev, context.CancellationToken), context.CancellationToken), out entry);
+        EntryReply(parent, name, CoherenceMark(), Wait(_fs.MkNodAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, rdev, context.CancellationToken), context.CancellationToken), out entry);
 
     public Errno MkDir(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, out FuseEntry entry) =>
-        EntryReply(Wait(_fs.MkDirAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, context.CancellationToken), context.CancellationToken), out entry);
+        EntryReply(parent, name, CoherenceMark(), Wait(_fs.MkDirAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, context.CancellationToken), context.CancellationToken), out entry);
 
     public Errno SymLink(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out FuseEntry entry) =>
-        EntryReply(Wait(_fs.SymlinkAsync(CallerOf(context), ToIno(parent), name.ToArray(), target.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+        EntryReply(parent, name, CoherenceMark(), Wait(_fs.SymlinkAsync(CallerOf(context), ToIno(parent), name.ToArray(), target.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
 
     public Errno ReadLink(in FuseContext context, ulong nodeId, Span<byte> target, out int length)
     {
@@ -202,7 +224,7 @@ public sealed class FuseBridge : IFuseFileSystem
     }
 
     public Errno Link(in FuseContext context, ulong nodeId, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntry entry) =>
-        EntryReply(Wait(_fs.LinkAsync(CallerOf(context), ToIno(nodeId), ToIno(newParent), newName.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
+        EntryReply(newParent, newName, CoherenceMark(), Wait(_fs.LinkAsync(CallerOf(context), ToIno(nodeId), ToIno(newParent), newName.ToArray(), context.CancellationToken), context.CancellationToken), out entry);
 
     public Errno Unlink(in FuseContext context, ulong parent, ReadOnlySpan<byte> name) =>
         Wait(_fs.UnlinkAsync(CallerOf(context), ToIno(parent), name.ToArray(), context.CancellationToken), context.CancellationToken);
@@ -215,6 +237,16 @@ public sealed class FuseBridge : IFuseFileSystem
             _fs.RenameAsync(CallerOf(context), ToIno(parent), name.ToArray(), ToIno(newParent), newName.ToArray(), (FileSystem.RenameFlags)(uint)flags, context.CancellationToken),
             context.CancellationToken);
 
+    /// <summary>
+    /// access(2), and the kernel's checks for chdir and exec. Answered by the file system's own
+    /// permission rules rather than by mounting with default_permissions: the kernel's checks would
+    /// use cached attributes that may be up to <see cref="CacheTimeout"/> old and would not see the
+    /// supplementary groups the file system resolves, so two sources of truth could disagree.
+    /// (ENOSYS here would make the kernel grant every later access.)
+    /// </summary>
+    public Errno Access(in FuseContext context, ulong nodeId, uint mask) =>
+        Wait(_fs.AccessAsync(CallerOf(context), ToIno(nodeId), mask, context.CancellationToken), context.CancellationToken);
+
     // ---------------- files ----------------
 
     public Errno Open(in FuseContext context, ulong nodeId, OpenFlags flags, bool killSuidGid, out FuseOpenReply reply)
@@ -226,6 +258,7 @@ public sealed class FuseBridge : IFuseFileSystem
 
     public Errno Create(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, OpenFlags flags, out FuseEntry entry, out FuseOpenReply reply)
     {
+        long mark = CoherenceMark();
         FsResult<OpenedFile> result = Wait(_fs.CreateAndOpenAsync(CallerOf(context), ToIno(parent), name.ToArray(), mode, flags, context.CancellationToken), context.CancellationToken);
         if (!result.IsOk)
         {
@@ -234,7 +267,7 @@ public sealed class FuseBridge : IFuseFileSystem
             return result.Error;
         }
 
-        entry = Reference(result.Value.Attributes);
+        entry = Reference(parent, name, result.Value.Attributes, mark);
         reply = new FuseOpenReply(result.Value.Handle);
         return Errno.Ok;
     }
@@ -275,7 +308,9 @@ public sealed class FuseBridge : IFuseFileSystem
     }
 
     /// <summary>close(2): nothing to do. Written data lives in the session's transaction; fsync makes it durable.</summary>
-    public Errno Flush(in FuseContext context, ulong nodeId, ulong fileHandle, ulong lockOwner) => Errno.Ok;
+    // No Flush: close(2) makes nothing durable here (fsync, crfs sync, the commit timer and unmount
+    // do), and POSIX locks are the kernel's own on this mount. The default ENOSYS tells the kernel
+    // once, and it stops sending a FLUSH with every close.
 
     public Errno Release(in FuseContext context, ulong nodeId, ulong fileHandle, OpenFlags flags, FuseReleaseFlags releaseFlags, ulong lockOwner) =>
         Wait(_fs.ReleaseAsync(fileHandle, context.CancellationToken), context.CancellationToken);
@@ -300,6 +335,19 @@ public sealed class FuseBridge : IFuseFileSystem
     private Errno Sync() => _fs.SyncAsync().AsTask().GetAwaiter().GetResult();
 
     // ---------------- directories ----------------
+
+    /// <summary>
+    /// opendir(3) must fail with EACCES on a directory the caller may not read, as open(2) on a file
+    /// does; with OPENDIR unanswered (NO_OPENDIR_SUPPORT) the refusal would only come at the first
+    /// READDIR. The handle is 0: listings are read by offset, nothing is kept per open directory.
+    /// </summary>
+    public Errno OpenDir(in FuseContext context, ulong nodeId, OpenFlags flags, out FuseOpenReply reply)
+    {
+        reply = new FuseOpenReply(0);
+        return Wait(_fs.AccessAsync(CallerOf(context), ToIno(nodeId), 4, context.CancellationToken), context.CancellationToken);
+    }
+
+    public Errno ReleaseDir(in FuseContext context, ulong nodeId, ulong fileHandle) => Errno.Ok;
 
     public Errno ReadDir(in FuseContext context, ulong nodeId, ulong fileHandle, ulong offset, ref FuseDirectoryWriter writer)
     {
@@ -336,6 +384,7 @@ public sealed class FuseBridge : IFuseFileSystem
         ulong ino = ToIno(nodeId);
         while (true)
         {
+            long mark = CoherenceMark();
             FsResult<IReadOnlyList<DirectoryEntry>> result = Wait(
                 _fs.ReadDirAsync(CallerOf(context), ino, offset, ReadDirBatch, plus: true, context.CancellationToken), context.CancellationToken);
             if (!result.IsOk)
@@ -359,7 +408,7 @@ public sealed class FuseBridge : IFuseFileSystem
                 else
                 {
                     // Count first, give back if the kernel's buffer is full: only delivered entries count.
-                    entry = Reference(e.Attributes.Value);
+                    entry = Reference(nodeId, e.Name, e.Attributes.Value, mark);
                     if (!writer.TryAdd(e.Name, entry, e.NextOffset))
                     {
                         Forget(entry.NodeId, 1);
@@ -424,7 +473,7 @@ public sealed class FuseBridge : IFuseFileSystem
         CopyOut(Wait(_fs.GetXattrAsync(CallerOf(context), ToIno(nodeId), name.ToArray(), context.CancellationToken), context.CancellationToken), value, out valueLength);
 
     public Errno ListXattr(in FuseContext context, ulong nodeId, Span<byte> names, out int namesLength) =>
-        CopyOut(Wait(_fs.ListXattrAsync(ToIno(nodeId), context.CancellationToken), context.CancellationToken), names, out namesLength);
+        CopyOut(Wait(_fs.ListXattrAsync(CallerOf(context), ToIno(nodeId), context.CancellationToken), context.CancellationToken), names, out namesLength);
 
     public Errno RemoveXattr(in FuseContext context, ulong nodeId, ReadOnlySpan<byte> name) =>
         Wait(_fs.RemoveXattrAsync(CallerOf(context), ToIno(nodeId), name.ToArray(), context.CancellationToken), context.CancellationToken);
@@ -446,5 +495,45 @@ public sealed class FuseBridge : IFuseFileSystem
         }
 
         return Errno.Ok;
+    }
+
+    /// <summary>
+    /// The supplementary groups of a calling process, read from the <c>Groups:</c> line of
+    /// <c>/proc/PID/status</c> on first use. A process that has exited meanwhile has none.
+    /// </summary>
+    private sealed class ProcessGroups(uint pid) : IReadOnlyList<uint>
+    {
+        private uint[]? _groups;
+
+        private uint[] Groups => _groups ??= Read(pid);
+
+        public int Count => Groups.Length;
+
+        public uint this[int index] => Groups[index];
+
+        public IEnumerator<uint> GetEnumerator() => ((IEnumerable<uint>)Groups).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private static uint[] Read(uint pid)
+        {
+            try
+            {
+                foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+                {
+                    if (line.StartsWith("Groups:", StringComparison.Ordinal))
+                    {
+                        return [.. line["Groups:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
+                            .Select(g => uint.Parse(g, System.Globalization.CultureInfo.InvariantCulture))];
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process is gone (or /proc is not readable): no supplementary groups.
+            }
+
+            return [];
+        }
     }
 }

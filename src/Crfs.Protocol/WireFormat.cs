@@ -11,7 +11,7 @@ public static class WireFormat
     /// <summary>"CRFS" in ASCII, read as a little-endian u32: bytes 43 52 46 53 on the wire.</summary>
     public const uint Magic = 0x53465243;
 
-    public const ushort ProtocolVersion = 1;
+    public const ushort ProtocolVersion = 2;
 
     /// <summary>The payload limit each side advertises unless configured otherwise (4 MiB).</summary>
     public const int DefaultMaxPayload = 4 << 20;

@@ -27,8 +27,16 @@ namespace Crfs.Server;
 /// names an earlier instance of the server, is told EVICTED: lock state is not recovered across
 /// restarts yet, so the only honest answer is "drop your cache and start anew". The instance id is
 /// random per start. A session ends by FAREWELL, eviction, an expired reconnect window or server
-/// shutdown; ending it releases its locks (<see cref="LockServer.CloseSession"/>), and once no
-/// session is left, orphaned inodes are reclaimed (nobody can still have them open).
+/// shutdown; ending it releases its locks (<see cref="LockServer.CloseSession"/>) and starts an
+/// orphan scan (<see cref="OrphanReclaimer"/>), as does start-up.
+/// </para>
+/// <para>
+/// <b>Orphans.</b> An inode whose last name is gone stays on disk as an orphan while any client
+/// uses it. Whether one does is asked, never guessed: a client about to delete such an inode sends
+/// INUSE_CHECK and the server asks every other live session with INUSE_QUERY
+/// (<see cref="QueryInUseAsync"/>); the orphan scan asks them all. A session that cannot answer
+/// (detached, or silent past <see cref="CrfsServerOptions.InUseQueryTimeout"/>) counts as using
+/// everything, so doubt keeps an orphan until a later scan rather than deleting an open file.
 /// </para>
 /// <para>
 /// <b>Requests.</b> LOCK goes to the <see cref="LockServer"/>, whose grants and revokes come back
@@ -60,6 +68,7 @@ public sealed class CrfsServer : IAsyncDisposable
     private readonly InodeAllocator _inodes = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _ticker;
+    private readonly OrphanReclaimer _reclaimer;
 
     // Guarded by _gate.
     private readonly Dictionary<ulong, ClientSession> _sessions = [];
@@ -83,8 +92,13 @@ public sealed class CrfsServer : IAsyncDisposable
         var sb = new SuperblockView(writer.Superblock);
         FsUuid = new Guid(sb.Fsid, bigEndian: true);
         Locks = new LockServer(new Outbox(this), _time, _options.Locks, _loggerFactory.CreateLogger<LockServer>());
+        _reclaimer = new OrphanReclaimer(this);
         _ticker = _time.CreateTimer(_ => Tick(), null, _options.TickInterval, _options.TickInterval);
         ServerLog.Started(Logger, InstanceId, writer.Device.Name, FsUuid, writer.Generation);
+
+        // Orphans left by the last run (a crash, or clients that never came back): nobody can be
+        // using them, but the scan asks anyway, since a client may greet while it runs.
+        _orphanScan = ReclaimOrphansAfterAsync(Task.CompletedTask, "start-up");
     }
 
     /// <summary>Raised after a session ended and its locks were released (farewell, eviction, expiry), with its id.</summary>
@@ -119,6 +133,18 @@ public sealed class CrfsServer : IAsyncDisposable
         {
             writer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The orphan scan running or last run (start-up, or after a session ended); tests await it.</summary>
+    public Task OrphanScan
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _orphanScan;
+            }
         }
     }
 
@@ -336,7 +362,7 @@ public sealed class CrfsServer : IAsyncDisposable
             return;
         }
 
-        bool last;
+        bool scan;
         lock (_gate)
         {
             _sessions.Remove(session.Id);
@@ -353,7 +379,7 @@ public sealed class CrfsServer : IAsyncDisposable
                 }
             }
 
-            last = _sessions.Count == 0 && !_stopped;
+            scan = !_stopped;
         }
 
         Locks.CloseSession(session.Id);
@@ -363,12 +389,13 @@ public sealed class CrfsServer : IAsyncDisposable
         }
 
         ServerLog.SessionEnded(Logger, session.Id, session.ClientId, reason);
-        if (last)
+        if (scan)
         {
+            // What the session had open may now be unused by everyone: its orphans are the scan's.
             lock (_gate)
             {
                 Task previous = _orphanScan;
-                _orphanScan = ReclaimOrphansAfterAsync(previous, session.Id);
+                _orphanScan = ReclaimOrphansAfterAsync(previous, $"session {session.Id} ended");
             }
         }
 
@@ -376,26 +403,102 @@ public sealed class CrfsServer : IAsyncDisposable
     }
 
     /// <summary>The orphan scans run one after another; shutdown waits for the last.</summary>
-    private async Task ReclaimOrphansAfterAsync(Task previous, ulong endedSession)
+    private async Task ReclaimOrphansAfterAsync(Task previous, string why)
     {
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.Yield(); // never run a scan inline in whoever scheduled it (a session's end)
         ulong[] trees;
         lock (_gate)
         {
             trees = [.. _trees];
         }
 
-        try
+        foreach (ulong tree in trees)
         {
-            foreach (ulong tree in trees)
+            try
             {
-                int count = await Task.Run(() => _writer.ExecuteAsync(tx => tx.TreeExists(tree) ? new FileSystemWriter(tree).ReclaimOrphans(tx) : 0)).ConfigureAwait(false);
-                ServerLog.OrphansReclaimed(Logger, tree, endedSession, count);
+                // Not cancelled by shutdown: a scan that started finishes (shutdown ends every session
+                // first, so nothing it waits for, grants or INUSE answers, can stay outstanding).
+                (int reclaimed, int inUse) = await _reclaimer.ReclaimAsync(tree, CancellationToken.None).ConfigureAwait(false);
+                ServerLog.OrphansReclaimed(Logger, tree, why, reclaimed, inUse);
+            }
+            catch (Exception e) when (e is VolumeReadOnlyException or ObjectDisposedException)
+            {
+                // A faulted or closed writer: the orphans wait for the next scan or start.
+                ServerLog.OrphanScanFailed(Logger, tree, why, e.Message);
+                return;
             }
         }
-        catch (Exception e) when (e is VolumeReadOnlyException or ObjectDisposedException)
+    }
+
+    /// <summary>
+    /// Which inodes of group <paramref name="group"/> in <paramref name="treeId"/> the live sessions
+    /// (all but <paramref name="except"/>) use: the union of their INUSE_QUERY bitmaps. A session that
+    /// is detached, fails the query or stays silent past <see cref="CrfsServerOptions.InUseQueryTimeout"/>
+    /// counts as using the whole group; one that ends while being asked counts as using nothing (its
+    /// end schedules a scan of its own). Never throws.
+    /// </summary>
+    internal async Task<byte[]> QueryInUseAsync(ulong? except, ulong treeId, ulong group)
+    {
+        ClientSession[] sessions;
+        lock (_gate)
         {
-            // A faulted or closed writer: the orphans wait for the next start.
+            sessions = [.. _sessions.Values.Where(s => s.Id != except)];
+        }
+
+        byte[][] answers = await Task.WhenAll(sessions.Select(s => AskInUseAsync(s, treeId, group))).ConfigureAwait(false);
+        byte[] union = new byte[KeyRange.InodeGroupSize / 8];
+        foreach (byte[] answer in answers)
+        {
+            for (int i = 0; i < union.Length; i++)
+            {
+                union[i] |= i < answer.Length ? answer[i] : (byte)0xFF;
+            }
+        }
+
+        return union;
+    }
+
+    private async Task<byte[]> AskInUseAsync(ClientSession session, ulong treeId, ulong group)
+    {
+        byte[] everything = [.. Enumerable.Repeat((byte)0xFF, (int)(KeyRange.InodeGroupSize / 8))];
+        if (session.Ended)
+        {
+            return [];
+        }
+
+        if (session.DetachedAt is not null)
+        {
+            ServerLog.InUseUnknown(Logger, session.Id, session.ClientId, treeId, group, "the session is detached");
+            return everything;
+        }
+
+        try
+        {
+            Reply<InUseQueryReply> reply = await session.Connection.SendRequestAsync(new InUseQueryRequest(treeId, group))
+                .WaitAsync(_options.InUseQueryTimeout, _time).ConfigureAwait(false);
+            if (reply.IsOk)
+            {
+                return reply.Value.Bitmap.ToArray();
+            }
+
+            ServerLog.InUseUnknown(Logger, session.Id, session.ClientId, treeId, group, $"answered {reply.Status}");
+            return everything;
+        }
+        catch (TimeoutException)
+        {
+            ServerLog.InUseUnknown(Logger, session.Id, session.ClientId, treeId, group, $"no answer within {_options.InUseQueryTimeout}");
+            return everything;
+        }
+        catch (ConnectionClosedException e)
+        {
+            if (session.Ended)
+            {
+                return [];
+            }
+
+            ServerLog.InUseUnknown(Logger, session.Id, session.ClientId, treeId, group, e.Message);
+            return everything;
         }
     }
 
@@ -520,6 +623,18 @@ public sealed class CrfsServer : IAsyncDisposable
         }
     }
 
+    internal async Task<Reply> InUseCheckAsync(ClientSession session, InUseCheckRequest request)
+    {
+        if (!ObjectIds.IsFsTree(request.TreeId) || request.Group > ObjectIds.LastFree / KeyRange.InodeGroupSize)
+        {
+            return Reply.Error(WireError.Invalid);
+        }
+
+        byte[] used = await QueryInUseAsync(session.Id, request.TreeId, request.Group).ConfigureAwait(false);
+        ServerLog.InUseChecked(Logger, session.Id, session.ClientId, request.TreeId, request.Group, used.Sum(b => System.Numerics.BitOperations.PopCount(b)));
+        return Reply.Ok(new InUseCheckReply(used));
+    }
+
     internal Reply Statfs()
     {
         var sb = new SuperblockView(_writer.Superblock);
@@ -616,15 +731,28 @@ public sealed class CrfsServer : IAsyncDisposable
     /// <summary>The lock server's effects, routed to each session's ordered queue. Enqueue only: called under the lock server's gate.</summary>
     private sealed class Outbox(CrfsServer server) : ILockServerOutbox
     {
-        public void SendGrant(ulong session, ulong requestId, KeyRange range, LockMode oldMode, LockMode newMode, ulong grantGen) =>
-            server.Find(session)?.EnqueueGrant(requestId, new LockReply(oldMode, newMode, grantGen, null));
+        public void SendGrant(ulong session, ulong requestId, KeyRange range, LockMode oldMode, LockMode newMode, ulong grantGen)
+        {
+            if (session == OrphanReclaimer.SessionId)
+            {
+                server._reclaimer.OnGrant(requestId, newMode);
+                return;
+            }
 
+            server.Find(session)?.EnqueueGrant(requestId, new LockReply(oldMode, newMode, grantGen, null));
+        }
+
+        // A revoke to the orphan scan needs no answer: it releases all it holds within one pass.
         public void SendRevoke(ulong session, KeyRange range, ulong grantGen, LockMode oldMode, LockMode newMode) =>
             server.Find(session)?.EnqueueRevoke(range, grantGen, oldMode, newMode);
 
         public void SessionEvicted(ulong session)
         {
-            if (server.Find(session) is ClientSession s)
+            if (session == OrphanReclaimer.SessionId)
+            {
+                server._reclaimer.OnEvicted();
+            }
+            else if (server.Find(session) is ClientSession s)
             {
                 ServerLog.SessionEvicted(server.Logger, s.Id, s.ClientId);
 

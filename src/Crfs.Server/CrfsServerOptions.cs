@@ -22,5 +22,13 @@ public sealed record CrfsServerOptions
     /// <summary>Frame and message limits of every session's connection; resumption across transports is always on.</summary>
     public CrfsConnectionOptions Connection { get; init; } = new() { ResumeAcrossTransports = true };
 
+    /// <summary>
+    /// How long the server waits for a session's INUSE_QUERY answer before counting it as using the
+    /// whole group (default 2 s). Doubt only keeps an orphan longer; a silent client is evicted by
+    /// the revoke timeout anyway, and its end starts another orphan scan.
+    /// </summary>
+    public TimeSpan InUseQueryTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Revoke resend, warning and eviction timeouts (<see cref="LockServerOptions.RevokeTimeout"/>, default 60 s).</summary>
     public LockServerOptions Locks { get; init; } = new();
 }

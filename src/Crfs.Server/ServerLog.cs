@@ -40,8 +40,17 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "session {Session} client {ClientId}: {Stream} refused with Stale: {Reason}")]
     public static partial void StaleOp(ILogger logger, ulong session, Guid clientId, string stream, string reason);
 
-    [LoggerMessage(EventId = 6016, Level = LogLevel.Information, Message = "orphan scan of tree {Tree} after session {Session} ended: {Count} orphans reclaimed")]
-    public static partial void OrphansReclaimed(ILogger logger, ulong tree, ulong session, int count);
+    [LoggerMessage(EventId = 6016, Level = LogLevel.Information, Message = "orphan scan of tree {Tree} ({Why}): {Count} orphans reclaimed, {InUse} still in use")]
+    public static partial void OrphansReclaimed(ILogger logger, ulong tree, string why, int count, int inUse);
+
+    [LoggerMessage(EventId = 6017, Level = LogLevel.Warning, Message = "orphan scan of tree {Tree} ({Why}) failed: {Reason}")]
+    public static partial void OrphanScanFailed(ILogger logger, ulong tree, string why, string reason);
+
+    [LoggerMessage(EventId = 6018, Level = LogLevel.Information, Message = "session {Session} client {ClientId}: INUSE_QUERY tree {Tree} group {Group} counted as all in use: {Reason}")]
+    public static partial void InUseUnknown(ILogger logger, ulong session, Guid clientId, ulong tree, ulong group, string reason);
+
+    [LoggerMessage(EventId = 6019, Level = LogLevel.Debug, Message = "session {Session} client {ClientId}: INUSE_CHECK tree {Tree} group {Group}: {Count} inodes in use elsewhere")]
+    public static partial void InUseChecked(ILogger logger, ulong session, Guid clientId, ulong tree, ulong group, int count);
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Debug, Message = "session {Session} client {ClientId}: LOCK {Range} {OldMode}->{NewMode} request {RequestId}: {Status}")]
     public static partial void LockRequested(ILogger logger, ulong session, Guid clientId, KeyRange range, LockMode oldMode, LockMode newMode, ulong requestId, LockRequestStatus status);

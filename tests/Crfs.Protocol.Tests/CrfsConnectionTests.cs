@@ -281,7 +281,7 @@ public class CrfsConnectionTests
             GreetingResult result = await connect.WaitAsync(s_patience);
 
             Assert.Null(read.Hello);
-            Assert.Contains("speaks protocol version 99, this server speaks 1", read.Failure!.Message);
+            Assert.Contains($"speaks protocol version 99, this server speaks {WireFormat.ProtocolVersion}", read.Failure!.Message);
             Assert.Equal(GreetingOutcome.Refused, result.Outcome);
             Assert.Equal(WireError.ProtocolError, result.Status);
         }

@@ -15,7 +15,7 @@ public class WireFormatStabilityTests
     [Fact]
     public void ProtocolVersionAndLimits_AreFrozen()
     {
-        Assert.Equal(1, WireFormat.ProtocolVersion);
+        Assert.Equal(2, WireFormat.ProtocolVersion);
         Assert.Equal(0x53465243u, WireFormat.Magic);
         Assert.Equal(4 << 20, WireFormat.DefaultMaxPayload);
         Assert.Equal(16 << 20, WireFormat.HardMaxPayload);
@@ -76,6 +76,7 @@ public class WireFormatStabilityTests
         [Command.LockRecover] = 12,
         [Command.Flock] = 13,
         [Command.Farewell] = 14,
+        [Command.InUseCheck] = 15,
     });
 
     [Fact]

@@ -52,6 +52,13 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public Task<TestClient> ConnectAsync(bool answerRevokes = true) => TestClient.ConnectAsync(Server.ConnectInMemory(), answerRevokes);
 
+    /// <summary>Stops the server and starts a new instance on the same image and clock.</summary>
+    public async Task RestartAsync()
+    {
+        await Server.DisposeAsync();
+        Server = Open(ImagePath, Time);
+    }
+
     /// <summary>Stops the server (final commit, close) so the image can be inspected.</summary>
     public async Task StopAsync() => await Server.DisposeAsync();
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Crfs.Protocol.Transports;
 using Crfs.Server;
+using Crfs.Server.Locks;
 using Microsoft.Extensions.Logging;
 
 namespace Crfs.Cli.Commands;
@@ -25,13 +26,17 @@ public sealed class ServeCommand : ICommand
     public string Summary => "serve a btrfs volume to CRFS clients (foreground; stop with SIGTERM or Ctrl-C)";
 
     public string Usage => $"""
-        usage: crfs serve VOLUME [--listen ADDR:PORT] [--verbose]
+        usage: crfs serve VOLUME [--listen ADDR:PORT] [--revoke-timeout SECONDS] [--verbose]
 
           VOLUME        a btrfs image file or block device; nothing else may have it open
                         (not mounted by the kernel). A volume with an unreplayed tree log
                         (log_root set) is refused, as is anything the writer cannot maintain.
           --listen      address and port to accept clients on (default {DefaultListen}).
                         There is no authentication yet: listen on loopback or a trusted network.
+          --revoke-timeout
+                        evict a client that leaves a revoke unanswered this long (default 60):
+                        its locks are released, its unwritten changes dropped, and it starts
+                        a new session when it comes back.
           --verbose     also log debug events (every LOCK, revoke answer and ITEM_READ).
         """;
 
@@ -40,6 +45,7 @@ public sealed class ServeCommand : ICommand
         string? volume = null;
         IPEndPoint listen = IPEndPoint.Parse(DefaultListen);
         bool verbose = false;
+        TimeSpan revokeTimeout = new LockServerOptions().RevokeTimeout;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -51,6 +57,15 @@ public sealed class ServeCommand : ICommand
                     }
 
                     listen = parsed;
+                    break;
+                case "--revoke-timeout":
+                    if (i + 1 >= args.Length || !double.TryParse(args[++i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+                        || !(seconds > 0) || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+                    {
+                        throw new UsageException("--revoke-timeout needs a positive number of seconds, e.g. 60");
+                    }
+
+                    revokeTimeout = TimeSpan.FromSeconds(seconds);
                     break;
                 case "--verbose" or "-v":
                     verbose = true;
@@ -80,10 +95,23 @@ public sealed class ServeCommand : ICommand
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
                 o.UseUtcTimestamp = true;
             }));
-        return ServeAsync(volume, listen, logging).GetAwaiter().GetResult();
+        return ServeAsync(volume, listen, ServerOptions(revokeTimeout), logging).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> ServeAsync(string volume, IPEndPoint listen, ILoggerFactory logging)
+    /// <summary>The server's options for a revoke timeout; the warning and the resend come earlier when it is short.</summary>
+    public static CrfsServerOptions ServerOptions(TimeSpan revokeTimeout)
+    {
+        var locks = new LockServerOptions();
+        locks = locks with
+        {
+            RevokeTimeout = revokeTimeout,
+            RevokeWarning = TimeSpan.FromTicks(Math.Min(locks.RevokeWarning.Ticks, revokeTimeout.Ticks / 2)),
+            RevokeResendInterval = TimeSpan.FromTicks(Math.Min(locks.RevokeResendInterval.Ticks, revokeTimeout.Ticks / 3)),
+        };
+        return new CrfsServerOptions { Locks = locks };
+    }
+
+    private static async Task<int> ServeAsync(string volume, IPEndPoint listen, CrfsServerOptions options, ILoggerFactory logging)
     {
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
@@ -94,7 +122,7 @@ public sealed class ServeCommand : ICommand
 
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        CrfsServer server = CrfsServer.Open(volume, new CrfsServerOptions(), logging);
+        CrfsServer server = CrfsServer.Open(volume, options, logging);
         try
         {
             CrfsTcpListener listener;

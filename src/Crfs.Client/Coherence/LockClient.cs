@@ -83,6 +83,13 @@ public sealed class LockClient
         ArgumentOutOfRangeException.ThrowIfNegative(_options.IdleLockLimit);
     }
 
+    /// <summary>
+    /// Raised (outside the client's lock) when <see cref="Reset"/> forgot every lock. No per-range
+    /// <see cref="IWriteBack.InvalidateAsync"/> ran for them, so a layer that mirrors cached state
+    /// elsewhere (the kernel's caches, through the mount) must drop all of it.
+    /// </summary>
+    public event Action? LocksReset;
+
     public bool IsEvicted
     {
         get
@@ -323,6 +330,8 @@ public sealed class LockClient
             _pendingStarts.Clear();
             _evicted = false;
         }
+
+        LocksReset?.Invoke();
     }
 
     /// <summary>The mode held on <paramref name="range"/> (during a downgrade, still the old one).</summary>

@@ -46,13 +46,17 @@ namespace Crfs.Client.Session;
 /// session reconnects with exponential backoff from <see cref="CrfsSessionOptions.ReconnectDelay"/>;
 /// the protocol resends what the server has not seen. An Evicted greeting (or status) drops the
 /// cache and dirty state, resets the lock client and greets anew; operations that were waiting see
-/// EIO. An idle session pings at a quarter of the server's lease. Lock order: the lock client's gate,
+/// EIO. A session the server may not have heard for <see cref="CrfsSessionOptions.FreshnessWindow"/>
+/// (a stopped process, a cut network) pings before its cache answers, so it cannot serve a cache an
+/// eviction it has not noticed yet took away. An idle session pings at a quarter of the server's
+/// lease. Lock order: the lock client's gate,
 /// then <c>_gate</c> (cache and transactions), then the connection's.
 /// </para>
 /// </summary>
 public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockClientOutbox, IWriteBack
 {
     private const int LockRecoverPage = 256;
+    private const int RecentlyCommittedKept = 32;
 
     private readonly Lock _gate = new();
     private readonly Func<CancellationToken, ValueTask<ICrfsTransport>> _connect;
@@ -77,6 +81,13 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
     private long _epoch;
     private ulong _serverInstance;
     private long _lastSendTimestamp;
+    private long _lastHeardTimestamp;
+    private Task? _freshnessPing;
+
+    // Transactions whose COMMIT finished, newest last, each with a stamp from _committedStamp: an
+    // ITEM_READ answered before such a COMMIT was applied must not overwrite what it wrote (FetchAsync).
+    private readonly Queue<(long Stamp, OpenTransaction Tx)> _recentlyCommitted = new();
+    private long _committedStamp;
     private bool _disposed;
     private Task _reconnecting = Task.CompletedTask;
     private ITimer? _pingTimer;
@@ -169,6 +180,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
     /// </summary>
     public async ValueTask<byte[]?> ReadItemAsync(KeyRange lockRange, BtrfsKey key, CancellationToken cancellationToken = default)
     {
+        await EnsureFreshAsync(cancellationToken);
         while (true)
         {
             lock (_gate)
@@ -188,6 +200,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
     public async ValueTask<List<KeyValuePair<BtrfsKey, byte[]>>> ReadRangeAsync(
         KeyRange lockRange, BtrfsKey first, BtrfsKey last, CancellationToken cancellationToken = default)
     {
+        await EnsureFreshAsync(cancellationToken);
         while (true)
         {
             BtrfsKey missing;
@@ -209,6 +222,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
     /// </summary>
     public async ValueTask<BtrfsKey?> ReadLastKeyAsync(KeyRange lockRange, BtrfsKey first, BtrfsKey last, CancellationToken cancellationToken = default)
     {
+        await EnsureFreshAsync(cancellationToken);
         while (true)
         {
             BtrfsKey missing;
@@ -221,6 +235,89 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
             }
 
             await FetchAsync(lockRange, missing, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the locks this client believes it holds are still its own before the cache answers
+    /// from them. A client learns of its eviction from the server, so one that has heard nothing for
+    /// a while (its process was stopped, or the network was cut) may have been evicted and not know
+    /// it, and its cache may be stale. If no request sent within <see cref="CrfsSessionOptions.FreshnessWindow"/>
+    /// has been answered, one PING (shared by every caller) crosses the ordered connection first: any
+    /// REVOKE or close the server sent earlier is processed before its reply. An eviction found on the way fails the
+    /// operation (EIO), so nothing is answered from, or built on, a cache the server has taken back.
+    /// </summary>
+    private async ValueTask EnsureFreshAsync(CancellationToken cancellationToken)
+    {
+        TimeProvider time = _options.TimeProvider;
+        if (time.GetElapsedTime(Interlocked.Read(ref _lastHeardTimestamp)) < _options.FreshnessWindow)
+        {
+            return;
+        }
+
+        long epoch;
+        Task ping;
+        lock (_gate)
+        {
+            epoch = _epoch;
+            if (_freshnessPing is null || _freshnessPing.IsCompleted)
+            {
+                _freshnessPing = PingForFreshnessAsync();
+            }
+
+            ping = _freshnessPing;
+        }
+
+        await ping.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_epoch != epoch)
+            {
+                throw new SessionException(WireError.Evicted, "the session was evicted while it was out of touch with the server; its cache is gone");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A reply to a request sent at <paramref name="sentAt"/> proves the session was alive then (the
+    /// server answered after it). Its arrival time proves nothing: it, or a REVOKE, may have waited in
+    /// a socket buffer while this process was stopped.
+    /// </summary>
+    private void NoteAliveAt(long sentAt)
+    {
+        long seen = Interlocked.Read(ref _lastHeardTimestamp);
+        while (sentAt > seen)
+        {
+            long was = Interlocked.CompareExchange(ref _lastHeardTimestamp, sentAt, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
+    }
+
+    private async Task PingForFreshnessAsync()
+    {
+        Reply<PingReply> reply;
+        try
+        {
+            reply = await SendCountedAsync(PingRequest.Instance, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ConnectionClosedException ex)
+        {
+            throw new SessionException(WireError.Io, $"PING: {ex.Message}");
+        }
+
+        if (!reply.IsOk)
+        {
+            if (reply.Status == WireError.Evicted)
+            {
+                HandleEviction();
+            }
+
+            throw new SessionException(reply.Status, $"PING failed with {reply.Status}");
         }
     }
 
@@ -317,11 +414,31 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
         }
 
         int count = (int)Math.Min(length, fileSize - offset);
+        while (true)
+        {
+            byte[]? read = await TryReadDataAsync(treeId, ino, offset, count, cancellationToken);
+            if (read is not null)
+            {
+                return read;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One attempt of <see cref="ReadDataAsync"/>. The server may answer the DATA_READ from a state
+    /// older than a COMMIT of ours that finished meanwhile, so the writes of transactions committed
+    /// since the request left are replayed too, oldest first, then those in flight and the open one.
+    /// Null when too many commits finished to tell which: the caller reads again.
+    /// </summary>
+    private async ValueTask<byte[]?> TryReadDataAsync(ulong treeId, ulong ino, ulong offset, int count, CancellationToken cancellationToken)
+    {
         byte[] buffer = new byte[count];
         bool fresh;
+        long sentAfter;
         lock (_gate)
         {
             fresh = _freshInodes.ContainsKey((treeId, ino));
+            sentAfter = _committedStamp;
         }
 
         if (!fresh)
@@ -344,6 +461,19 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
 
         lock (_gate)
         {
+            if (_recentlyCommitted.TryPeek(out (long Stamp, OpenTransaction Tx) oldest) && oldest.Stamp > sentAfter + 1)
+            {
+                return null;
+            }
+
+            foreach ((long stamp, OpenTransaction tx) in _recentlyCommitted)
+            {
+                if (stamp > sentAfter)
+                {
+                    DataOverlay.Apply(buffer, offset, tx.DataFor(treeId, ino));
+                }
+            }
+
             foreach (OpenTransaction tx in _sealed)
             {
                 DataOverlay.Apply(buffer, offset, tx.DataFor(treeId, ino));
@@ -419,6 +549,43 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
         }
     }
 
+    /// <summary>
+    /// Whether another session uses inode <paramref name="ino"/> (INUSE_CHECK: the server asks the
+    /// others). Asked before deleting an inode whose last name is gone; true keeps it as an orphan,
+    /// which the last user, or the server's orphan scan, deletes later. A server that does not know
+    /// the request (one that predates it, or a test double) answers NotSupported, taken as "nobody":
+    /// such a server has no other client to ask. Throws <see cref="SessionException"/> otherwise.
+    /// </summary>
+    public async ValueTask<bool> IsInUseElsewhereAsync(ulong treeId, ulong ino, CancellationToken cancellationToken = default)
+    {
+        Reply<InUseCheckReply> reply;
+        try
+        {
+            reply = await SendCountedAsync(new InUseCheckRequest(treeId, ino / KeyRange.InodeGroupSize), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConnectionClosedException ex)
+        {
+            throw new SessionException(WireError.Io, $"INUSE_CHECK tree {treeId} inode {ino}: {ex.Message}");
+        }
+
+        if (reply.IsOk)
+        {
+            return reply.Value.IsInUse(ino);
+        }
+
+        if (reply.Status == WireError.NotSupported)
+        {
+            return false;
+        }
+
+        if (reply.Status == WireError.Evicted)
+        {
+            HandleEviction();
+        }
+
+        throw new SessionException(reply.Status, $"INUSE_CHECK tree {treeId} inode {ino} failed with {reply.Status}");
+    }
+
     /// <summary>STATFS, straight from the server.</summary>
     public async ValueTask<StatfsReply> StatfsAsync(CancellationToken cancellationToken = default) =>
         await RequestAsync(StatfsRequest.Instance, cancellationToken);
@@ -488,8 +655,21 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
 
     // ---------------- internals ----------------
 
+    /// <summary>
+    /// One ITEM_READ, its span filled into the cache. The server may answer it from a state older
+    /// than a COMMIT of ours that finished meanwhile (the two run concurrently there, and their
+    /// replies' continuations race here), so keys written by any transaction still open or in flight,
+    /// or committed since the request left, keep the cached version. If too many commits finished
+    /// to tell, the reply is dropped and the caller asks again.
+    /// </summary>
     private async Task FetchAsync(KeyRange lockRange, BtrfsKey key, CancellationToken cancellationToken)
     {
+        long sentAfter;
+        lock (_gate)
+        {
+            sentAfter = _committedStamp;
+        }
+
         ItemReadReply reply = await RequestAsync(new ItemReadRequest(lockRange, key, _options.ItemReadMaxBytes), cancellationToken);
         LeafGroup group = reply.Group;
         if (key < group.Low || key > group.High)
@@ -501,9 +681,27 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
         BtrfsKey high = group.High < lockRange.End ? group.High : lockRange.End;
         lock (_gate)
         {
+            if (_recentlyCommitted.TryPeek(out (long Stamp, OpenTransaction Tx) oldest) && oldest.Stamp > sentAfter + 1)
+            {
+                return; // commits the reply may predate are no longer remembered: read again
+            }
+
             ulong tree = lockRange.TreeId;
-            _cache.Fill(tree, low, high, group.Items, k => IsPinnedLocked(tree, k));
+            _cache.Fill(tree, low, high, group.Items, k => IsPinnedLocked(tree, k) || CommittedSinceLocked(sentAfter, tree, k));
         }
+    }
+
+    private bool CommittedSinceLocked(long stamp, ulong treeId, BtrfsKey key)
+    {
+        foreach ((long s, OpenTransaction tx) in _recentlyCommitted)
+        {
+            if (s > stamp && tx.Touches(treeId, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool IsPinnedLocked(ulong treeId, BtrfsKey key)
@@ -565,9 +763,13 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
 
                 lock (_gate)
                 {
+                    // The server's version replaces the cached one only where no later change
+                    // exists: neither the open transaction nor one sealed after this one (queued
+                    // behind it) touched the key. Else a directory's size would fall back to this
+                    // commit's and every later entry would build on the stale size.
                     foreach (WireItem item in reply.Value.ServerItems)
                     {
-                        if (!_open.Touches(tree, item.Key))
+                        if (!_open.Touches(tree, item.Key) && !TouchedAfter(tx, tree, item.Key))
                         {
                             _cache.Put(tree, item.Key, item.Value.ToArray());
                         }
@@ -585,6 +787,11 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
             lock (_gate)
             {
                 _sealed.Remove(tx);
+                _recentlyCommitted.Enqueue((++_committedStamp, tx));
+                while (_recentlyCommitted.Count > RecentlyCommittedKept)
+                {
+                    _recentlyCommitted.Dequeue();
+                }
                 if (ok)
                 {
                     // The server has these inodes now (or, if the create landed in a later
@@ -599,6 +806,23 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
                 }
             }
         }
+    }
+
+    /// <summary>Whether a transaction sealed after <paramref name="committed"/> touches the key. Caller holds <c>_gate</c>.</summary>
+    private bool TouchedAfter(OpenTransaction committed, ulong tree, BtrfsKey key)
+    {
+        bool later = false;
+        foreach (OpenTransaction sealedTx in _sealed)
+        {
+            if (later && sealedTx.Touches(tree, key))
+            {
+                return true;
+            }
+
+            later |= ReferenceEquals(sealedTx, committed);
+        }
+
+        return false;
     }
 
     private async Task DeliverGrantAsync(Task<Reply<LockReply>> pending, ulong requestId, KeyRange range)
@@ -705,6 +929,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
         {
             _epoch++;
             _sealed.Clear();
+            _recentlyCommitted.Clear();
             _cache.Clear();
             _open = new OpenTransaction();
             _inoLeases.Clear();
@@ -750,10 +975,13 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
     private async Task<Reply<TReply>> SendCountedAsync<TReply>(RequestMessage<TReply> request, CancellationToken cancellationToken)
         where TReply : ResponseMessage
     {
-        Interlocked.Exchange(ref _lastSendTimestamp, _options.TimeProvider.GetTimestamp());
+        long sentAt = _options.TimeProvider.GetTimestamp();
+        Interlocked.Exchange(ref _lastSendTimestamp, sentAt);
         try
         {
-            return await _connection.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            Reply<TReply> reply = await _connection.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            NoteAliveAt(sentAt);
+            return reply;
         }
         finally
         {
@@ -791,6 +1019,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
                 _serverInstance = reply.ServerInstance;
             }
 
+            NoteAliveAt(_options.TimeProvider.GetTimestamp());
             Lease = TimeSpan.FromMilliseconds(reply.LeaseMilliseconds);
         }
 

@@ -21,6 +21,14 @@ public sealed record CrfsSessionOptions
     /// <summary>How often an idle session pings; zero means a quarter of the server's lease.</summary>
     public TimeSpan PingInterval { get; init; }
 
+    /// <summary>
+    /// How long the client may go without hearing from the server and still answer from its cache
+    /// without asking first (default 1 s). Past it, the next read sends one PING, so a client that
+    /// was stopped or cut off finds out about an eviction before it serves stale items. Keep it well
+    /// below the server's revoke timeout.
+    /// </summary>
+    public TimeSpan FreshnessWindow { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>First delay between reconnect attempts; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -147,7 +147,9 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
 
     /// <summary>
     /// One name of <paramref name="ino"/> is gone: lower nlink, or at the last name keep the inode as an
-    /// orphan (<paramref name="stillOpen"/>) or delete its items.
+    /// orphan while anyone uses it (open here, <paramref name="stillOpen"/>, or in use on another client,
+    /// which the server is asked about) or delete its items. Asking costs a round trip per last unlink
+    /// of a file not open here; it is what lets a file open on another client outlive its name.
     /// </summary>
     public async ValueTask DropLinkAsync(ulong ino, bool stillOpen, BtrfsTimespec now)
     {
@@ -156,7 +158,7 @@ public sealed class NamespaceItems(FsOperation op, int maxItemSize)
         {
             PutInode(ino, inode with { Nlink = inode.Nlink - 1, Ctime = now });
         }
-        else if (stillOpen)
+        else if (stillOpen || await op.Session.IsInUseElsewhereAsync(op.TreeId, ino))
         {
             PutInode(ino, inode with { Nlink = 0, Ctime = now });
             op.Put(FsItemCodec.OrphanKey(ino), []);

@@ -22,6 +22,7 @@ public enum Command : ushort
     LockRecover = 12,
     Flock = 13,
     Farewell = 14,
+    InUseCheck = 15,
 }
 
 /// <summary>Which end of a connection may send a command's request.</summary>
@@ -37,13 +38,13 @@ public enum CommandDirection
 /// <summary>The static facts about each <see cref="Command"/>: its name and who may ask it.</summary>
 public static class CommandInfo
 {
-    public static bool IsDefined(Command command) => command is >= Command.Hello and <= Command.Farewell;
+    public static bool IsDefined(Command command) => command is >= Command.Hello and <= Command.InUseCheck;
 
     /// <summary>The direction its requests travel in; <see cref="CommandDirection.None"/> for an unknown command.</summary>
     public static CommandDirection RequestDirection(Command command) => command switch
     {
         Command.Hello or Command.Lock or Command.ItemRead or Command.AllocIno or Command.Commit
-            or Command.DataRead or Command.Statfs or Command.Flock or Command.Farewell => CommandDirection.ClientToServer,
+            or Command.DataRead or Command.Statfs or Command.Flock or Command.Farewell or Command.InUseCheck => CommandDirection.ClientToServer,
         Command.Revoke or Command.Sync or Command.InUseQuery or Command.LockRecover => CommandDirection.ServerToClient,
         Command.Ping => CommandDirection.Both,
         _ => CommandDirection.None,
@@ -66,6 +67,7 @@ public static class CommandInfo
         Command.LockRecover => "LOCK_RECOVER",
         Command.Flock => "FLOCK",
         Command.Farewell => "FAREWELL",
+        Command.InUseCheck => "INUSE_CHECK",
         _ => "UNKNOWN." + ((ushort)command).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -95,6 +95,8 @@ public static class MessageCodec
             (Command.Flock, true) => FlockReply.Instance,
             (Command.Farewell, false) => FarewellRequest.Instance,
             (Command.Farewell, true) => FarewellReply.Instance,
+            (Command.InUseCheck, false) => InUseCheckRequest.Read(ref reader),
+            (Command.InUseCheck, true) => InUseCheckReply.Read(ref reader),
             _ => null,
         };
 

@@ -204,6 +204,8 @@ internal sealed class ClientSession : ICrfsRequestHandler
                 return await _server.DataReadAsync(this, dataRead).ConfigureAwait(false);
             case StatfsRequest:
                 return _server.Statfs();
+            case InUseCheckRequest check:
+                return await _server.InUseCheckAsync(this, check).ConfigureAwait(false);
             case FarewellRequest:
                 return await _server.FarewellAsync(this).ConfigureAwait(false);
             default:

@@ -72,6 +72,8 @@ public static class Samples
         FlockReply.Instance,
         FarewellRequest.Instance,
         FarewellReply.Instance,
+        new InUseCheckRequest(5, 3),
+        new InUseCheckReply(Enumerable.Range(0, 128).Select(i => (byte)(i * 11)).ToArray()),
     ];
 
     public static IEnumerable<object[]> AllAsTheoryData => All.Select(m => new object[] { m });
