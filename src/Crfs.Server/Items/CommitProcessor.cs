@@ -156,7 +156,7 @@ internal sealed class CommitProcessor
             }
 
             // A range may cover server-owned items: only EXTENT_DATA of inodes the batch deletes.
-            foreach ((BtrfsKey key, byte[] _) in tx.Scan(tree, op.Key, op.EndKey))
+            foreach ((BtrfsKey key, byte[] value) in tx.Scan(tree, op.Key, op.EndKey))
             {
                 plan.ItemCount++;
                 plan.Keys.Add(key);
@@ -167,7 +167,11 @@ internal sealed class CommitProcessor
                 else if (key.Type == ItemType.ExtentData)
                 {
                     plan.DroppedExtents.Add(key.ObjectId);
-                    plan.DroppedExtentItems++;
+                    var extent = new FileExtentItemView(value);
+                    if (extent.Type != FileExtentType.Inline && extent.DiskBytenr != 0)
+                    {
+                        plan.DroppedExtentBytenrs.Add(extent.DiskBytenr);
+                    }
                 }
                 else if (!ItemValidator.IsClientType(key.Type))
                 {
@@ -255,8 +259,9 @@ internal sealed class CommitProcessor
     /// per-item worst case refuses an untar's batch on a small volume): every clean block on the
     /// fs-tree paths of the batch's keys is copied once; leaves split at most once per half leaf
     /// of new payload and once per touched block; file data adds EXTENT_ITEMs, checksums and free
-    /// space entries, which cluster where the new extents are; each extent a deleted file drops
-    /// touches those trees where that extent lies. Then probes the data space.
+    /// space entries, which cluster where the new extents are; the extents deleted files drop
+    /// change the extent, checksum and free space trees on those extents' paths (counted there
+    /// too, twice: a leaf emptied by deletions merges with a neighbour). Then probes the data space.
     /// </summary>
     private static CommitOutcome? CheckSpace(WriteTransaction tx, CommitRequest request, Plan plan)
     {
@@ -267,7 +272,18 @@ internal sealed class CommitProcessor
         int splits = (int)(plan.ItemBytes / halfLeaf) + copies + 1;
         long dataMetadataBytes = (128L * request.Data.Count) + (long)(plan.DataBytes / 1024);
         int data = request.Data.Count == 0 ? 0 : (3 * 2 * (int)(dataMetadataBytes / halfLeaf)) + (3 * PathDepth);
-        int freed = 3 * ((PathDepth * plan.DroppedExtents.Count) + (int)(2 * 128L * plan.DroppedExtentItems / halfLeaf));
+        int freed = 0;
+        if (plan.DroppedExtentBytenrs.Count > 0)
+        {
+            ulong[] bytenrs = [.. plan.DroppedExtentBytenrs.Order()];
+            freed += 2 * tx.CountCleanBlocksOnPaths(ObjectIds.ExtentTree, bytenrs.Select(b => new BtrfsKey(b, ItemType.ExtentItem, 0)));
+            freed += 2 * tx.CountCleanBlocksOnPaths(ObjectIds.CsumTree, bytenrs.Select(b => new BtrfsKey(ObjectIds.ExtentCsum, ItemType.ExtentCsum, b)));
+            if (tx.TreeExists(ObjectIds.FreeSpaceTree))
+            {
+                freed += 2 * tx.CountCleanBlocksOnPaths(ObjectIds.FreeSpaceTree, bytenrs.Select(b => new BtrfsKey(b, ItemType.FreeSpaceExtent, 0)));
+            }
+        }
+
         int blocks = copies + splits + data + freed + PathDepth;
         if (!tx.TryReserveMetadataBlocks(blocks, isRemoval: request.Data.Count == 0 && plan.ClientInodes.Count == 0))
         {
@@ -492,7 +508,8 @@ internal sealed class CommitProcessor
 
         public long ItemBytes { get; set; }
 
-        public int DroppedExtentItems { get; set; }
+        /// <summary>Disk extents the deleted EXTENT_DATA items referenced.</summary>
+        public HashSet<ulong> DroppedExtentBytenrs { get; } = [];
 
         public ulong DataBytes { get; set; }
     }
