@@ -238,11 +238,12 @@ public sealed partial class FuseBridge : IFuseFileSystem
             context.CancellationToken);
 
     /// <summary>
-    /// access(2), and the kernel's checks for chdir and exec. Answered by the file system's own
-    /// permission rules rather than by mounting with default_permissions: the kernel's checks would
-    /// use cached attributes that may be up to <see cref="CacheTimeout"/> old and would not see the
-    /// supplementary groups the file system resolves, so two sources of truth could disagree.
-    /// (ENOSYS here would make the kernel grant every later access.)
+    /// access(2), and the kernel's checks for chdir and exec, by the file system's own permission
+    /// rules. <see cref="CrfsMount"/> mounts with default_permissions, and then the kernel checks
+    /// these itself from attributes that follow the locks (FuseBridge.Coherence) and never sends
+    /// ACCESS; this answers a bridge mounted without it, where ENOSYS would make the kernel grant
+    /// every later access. The price of default_permissions is a GETATTR before a permission check
+    /// on attributes a WRITE invalidated (about one more request per file in an untar).
     /// </summary>
     public Errno Access(in FuseContext context, ulong nodeId, uint mask) =>
         Wait(_fs.AccessAsync(CallerOf(context), ToIno(nodeId), mask, context.CancellationToken), context.CancellationToken);
