@@ -704,7 +704,8 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
         return false;
     }
 
-    private bool IsPinnedLocked(ulong treeId, BtrfsKey key)
+    /// <summary>Whether a change not yet durable (open or sealed, other than <paramref name="except"/>) touches the key. Caller holds <c>_gate</c>.</summary>
+    private bool IsPinnedLocked(ulong treeId, BtrfsKey key, OpenTransaction? except = null)
     {
         if (_open.Touches(treeId, key))
         {
@@ -713,7 +714,7 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
 
         foreach (OpenTransaction tx in _sealed)
         {
-            if (tx.Touches(treeId, key))
+            if (!ReferenceEquals(tx, except) && tx.Touches(treeId, key))
             {
                 return true;
             }
@@ -765,11 +766,11 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
                 {
                     // The server's version replaces the cached one only where no later change
                     // exists: neither the open transaction nor one sealed after this one (queued
-                    // behind it) touched the key. Else a directory's size would fall back to this
-                    // commit's and every later entry would build on the stale size.
+                    // behind it; every earlier one is done) touched the key. Else a directory's
+                    // size would fall back to this commit's and later entries build on it.
                     foreach (WireItem item in reply.Value.ServerItems)
                     {
-                        if (!_open.Touches(tree, item.Key) && !TouchedAfter(tx, tree, item.Key))
+                        if (!IsPinnedLocked(tree, item.Key, except: tx))
                         {
                             _cache.Put(tree, item.Key, item.Value.ToArray());
                         }
@@ -806,23 +807,6 @@ public sealed class CrfsSession : IAsyncDisposable, ICrfsRequestHandler, ILockCl
                 }
             }
         }
-    }
-
-    /// <summary>Whether a transaction sealed after <paramref name="committed"/> touches the key. Caller holds <c>_gate</c>.</summary>
-    private bool TouchedAfter(OpenTransaction committed, ulong tree, BtrfsKey key)
-    {
-        bool later = false;
-        foreach (OpenTransaction sealedTx in _sealed)
-        {
-            if (later && sealedTx.Touches(tree, key))
-            {
-                return true;
-            }
-
-            later |= ReferenceEquals(sealedTx, committed);
-        }
-
-        return false;
     }
 
     private async Task DeliverGrantAsync(Task<Reply<LockReply>> pending, ulong requestId, KeyRange range)
