@@ -18,7 +18,9 @@ namespace Crfs.MultiMount.Tests;
 /// Mounting costs a process start each, so a test class shares one cluster (an xunit class
 /// fixture) and each test works in its own directory. <see cref="StopAsync"/> unmounts every client
 /// (each commits and exits), then stops the server; it runs from <see cref="DisposeAsync"/> too and
-/// kills whatever is left, lazily unmounting, so a failed test leaves no mount behind.
+/// kills whatever is left, lazily unmounting, so a failed test leaves no mount behind. A class that
+/// needs other server settings (a short revoke timeout) derives with its own options; one that stops
+/// the cluster or signals its clients (SIGSTOP to play a client that stops answering) owns its own.
 /// </remarks>
 public class MultiMountCluster : IAsyncLifetime
 {
@@ -26,6 +28,7 @@ public class MultiMountCluster : IAsyncLifetime
     private static readonly TimeSpan s_exitWait = TimeSpan.FromSeconds(30);
 
     private readonly int _clients;
+    private readonly CrfsServerOptions? _serverOptions;
     private readonly List<MountProcess> _mounts = [];
     private TempDirectory? _dir;
     private CrfsServer? _server;
@@ -39,7 +42,11 @@ public class MultiMountCluster : IAsyncLifetime
     {
     }
 
-    protected MultiMountCluster(int clients) => _clients = clients;
+    protected MultiMountCluster(int clients, CrfsServerOptions? serverOptions = null)
+    {
+        _clients = clients;
+        _serverOptions = serverOptions;
+    }
 
     /// <summary>Why the cluster could not start (a missing capability), or null when it runs.</summary>
     public string? SkipReason { get; private set; }
@@ -72,7 +79,7 @@ public class MultiMountCluster : IAsyncLifetime
         }
 
         ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", Image], TimeSpan.FromMinutes(1)).EnsureSuccess();
-        _server = CrfsServer.Open(Image);
+        _server = CrfsServer.Open(Image, _serverOptions);
         _listener = CrfsTcpListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         _stop = new CancellationTokenSource();
         _serving = _server.ListenAsync(_listener, _stop.Token);
@@ -99,6 +106,10 @@ public class MultiMountCluster : IAsyncLifetime
 
     /// <summary>Starts <paramref name="script"/> on client <paramref name="client"/> without waiting (see <see cref="Run"/>).</summary>
     public Task<ProcessResult> BashAsync(int client, string script) => Task.Run(() => Bash(client, script));
+
+    /// <summary>Sends <paramref name="signal"/> (STOP, CONT, ...) to client <paramref name="client"/>'s mount process, by its own id.</summary>
+    public void Signal(int client, string signal) =>
+        ProcessRunner.Run("kill", [$"-{signal}", _mounts[client].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)).EnsureSuccess();
 
     /// <summary>Unmounts every client (each commits on the way out), then stops the server. Idempotent.</summary>
     public async Task StopAsync()
@@ -164,6 +175,8 @@ public class MultiMountCluster : IAsyncLifetime
         }
 
         public string MountPoint { get; }
+
+        public int Id => _process.Id;
 
         public static MountProcess Start(string address, string mountPoint)
         {
@@ -245,6 +258,8 @@ public class MultiMountCluster : IAsyncLifetime
             _disposed = true;
             if (!_process.HasExited)
             {
+                // A test may have left it stopped (SIGSTOP); continued, it dies like any other.
+                ProcessRunner.Run("kill", ["-CONT", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(5000);
             }
