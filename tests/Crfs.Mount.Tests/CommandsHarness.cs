@@ -74,12 +74,7 @@ internal sealed class CommandsHarness : IAsyncDisposable
         try
         {
             string image = dir.Combine("volume.img");
-            using (FileStream f = File.Create(image))
-            {
-                f.SetLength(256L * 1024 * 1024);
-            }
-
-            ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", image], TimeSpan.FromMinutes(1)).EnsureSuccess();
+            BtrfsImages.MakeEmpty(image, 256L << 20);
             CrfsServer server = CrfsServer.Open(image);
             CrfsTcpListener listener = CrfsTcpListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
             return Task.FromResult(new CommandsHarness(dir, image, server, listener));

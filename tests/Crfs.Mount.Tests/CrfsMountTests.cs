@@ -100,12 +100,7 @@ public sealed class CrfsMountTests
     private static string MakeVolume(TempDirectory dir)
     {
         string image = dir.Combine("volume.img");
-        using (FileStream f = File.Create(image))
-        {
-            f.SetLength(256L * 1024 * 1024);
-        }
-
-        ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", image], TimeSpan.FromMinutes(1)).EnsureSuccess();
+        BtrfsImages.MakeEmpty(image, 256L << 20);
         return image;
     }
 

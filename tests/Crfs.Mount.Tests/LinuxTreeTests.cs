@@ -61,12 +61,7 @@ public sealed class LinuxTreeTests(ITestOutputHelper output)
 
         using var dir = new TempDirectory("crfs-linux-tree");
         string image = dir.Combine("volume.img");
-        using (FileStream f = File.Create(image))
-        {
-            f.SetLength(VolumeBytes);
-        }
-
-        ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", image], TimeSpan.FromMinutes(1)).EnsureSuccess();
+        BtrfsImages.MakeEmpty(image, VolumeBytes);
         string mountPoint = dir.Combine("mnt");
         Directory.CreateDirectory(mountPoint);
 

@@ -73,12 +73,7 @@ public class MultiMountCluster : IAsyncLifetime
 
         _dir = new TempDirectory("crfs-multimount");
         Directory.CreateDirectory(Scratch);
-        using (FileStream f = File.Create(Image))
-        {
-            f.SetLength(1024L * 1024 * 1024);
-        }
-
-        ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", Image], TimeSpan.FromMinutes(1)).EnsureSuccess();
+        BtrfsImages.MakeEmpty(Image, 1L << 30);
         _server = CrfsServer.Open(Image, _serverOptions);
         _listener = CrfsTcpListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         _stop = new CancellationTokenSource();

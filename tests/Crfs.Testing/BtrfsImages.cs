@@ -118,6 +118,17 @@ public static class BtrfsImages
         SizeBytes = Math.Max(512L << 20, tree.HugeDirectoryEntries * 8192L),
     };
 
+    /// <summary>An empty volume: a new sparse file of <paramref name="sizeBytes"/> formatted by <c>mkfs.btrfs</c>.</summary>
+    public static void MakeEmpty(string image, long sizeBytes, params string[] mkfsArguments)
+    {
+        using (FileStream f = File.Create(image))
+        {
+            f.SetLength(sizeBytes);
+        }
+
+        ProcessRunner.Run("mkfs.btrfs", ["-q", "-f", .. mkfsArguments, image], TimeSpan.FromMinutes(2)).EnsureSuccess();
+    }
+
     /// <summary>A sparse copy of an image that a test may corrupt (and must not mount while the original is).</summary>
     public static void CopySparse(string image, string destination) =>
         ProcessRunner.Run("cp", ["--sparse=always", image, destination], TimeSpan.FromMinutes(5)).EnsureSuccess();

@@ -18,8 +18,7 @@ public sealed class ScratchBtrfs : IDisposable
         try
         {
             string image = _dir.Combine("scratch.img");
-            ProcessRunner.Run("truncate", ["-s", sizeBytes.ToString(), image], TimeSpan.FromMinutes(1)).EnsureSuccess();
-            ProcessRunner.Run("mkfs.btrfs", ["-f", "-q", image], TimeSpan.FromMinutes(2)).EnsureSuccess();
+            BtrfsImages.MakeEmpty(image, sizeBytes);
             _mount = LoopMount.Mount(image, readOnly: false);
         }
         catch
