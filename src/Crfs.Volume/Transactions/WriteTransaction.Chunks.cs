@@ -65,12 +65,7 @@ public sealed partial class WriteTransaction
     /// <summary>Inserts the items of a new chunk and makes its space available.</summary>
     internal void InsertChunkItems(ulong logical, ulong size, BlockGroupFlags type, PhysicalLocation[] locations, bool activate = true)
     {
-        var devKey = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
-        if (!TryGet(ObjectIds.ChunkTree, devKey, out byte[] devItem))
-        {
-            throw new WriterFaultException($"the chunk tree has no DEV_ITEM {devKey}");
-        }
-
+        byte[] devItem = DevItem(out BtrfsKey devKey);
         byte[] devUuid = new DevItemView(devItem).Uuid.ToArray();
         byte[] chunkItem = new byte[ChunkItemLayout.ItemSize(locations.Length)];
         var cw = new ChunkItemWriter(chunkItem);
@@ -134,15 +129,12 @@ public sealed partial class WriteTransaction
     public WriteStatus GrowDevice(ulong newTotalBytes)
     {
         ulong size = newTotalBytes / (ulong)SectorSize * (ulong)SectorSize;
-        ulong backing = (ulong)_writer.Device.Length;
-        ulong current = DeviceTotalBytes();
-        if (size < current || size > backing)
+        byte[] devItem = DevItem(out BtrfsKey devKey);
+        if (size < new DevItemView(devItem).TotalBytes || size > (ulong)_writer.Device.Length)
         {
             return WriteStatus.InvalidArgument;
         }
 
-        var devKey = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
-        TryGet(ObjectIds.ChunkTree, devKey, out byte[] devItem);
         byte[] grown = (byte[])devItem.Clone();
         new DevItemWriter(grown).TotalBytes = size;
         Update(ObjectIds.ChunkTree, devKey, grown);
@@ -150,16 +142,16 @@ public sealed partial class WriteTransaction
         return WriteStatus.Ok;
     }
 
-    /// <summary>The device's size as the volume records it (DEV_ITEM total_bytes), which may be less than the backing file.</summary>
-    private ulong DeviceTotalBytes()
+    /// <summary>The one device's DEV_ITEM; its total_bytes is the device's size as the volume records it, which may be less than the backing file.</summary>
+    private byte[] DevItem(out BtrfsKey key)
     {
-        var devKey = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
-        if (!TryGet(ObjectIds.ChunkTree, devKey, out byte[] devItem))
+        key = new BtrfsKey(ObjectIds.DevItems, ItemType.DevItem, _writer.DevId);
+        if (!TryGet(ObjectIds.ChunkTree, key, out byte[] devItem))
         {
-            throw new WriterFaultException($"the chunk tree has no DEV_ITEM {devKey}");
+            throw new WriterFaultException($"the chunk tree has no DEV_ITEM {key}");
         }
 
-        return new DevItemView(devItem).TotalBytes;
+        return devItem;
     }
 
     // Physical offsets for each stripe, with the stripe size last; first fit above 1 MiB. Only
@@ -167,7 +159,7 @@ public sealed partial class WriteTransaction
     // up, a partition bigger than the volume) is not the volume's to use until it is grown.
     private ulong[]? FindDeviceSpace(ulong size, int stripes)
     {
-        ulong deviceEnd = Math.Min((ulong)_writer.Device.Length, DeviceTotalBytes()) / MiB * MiB;
+        ulong deviceEnd = Math.Min((ulong)_writer.Device.Length, new DevItemView(DevItem(out _)).TotalBytes) / MiB * MiB;
         var free = new RangeSet();
         if (deviceEnd > MiB)
         {
