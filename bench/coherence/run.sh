@@ -42,10 +42,6 @@ if [ ! -s "$TAR" ]; then
   xz -T2 -dc "$TARBALL" > "$TAR.part" && mv "$TAR.part" "$TAR"
 fi
 crfs() { dotnet "$CRFS_DLL" "$@"; }
-HELP=$(crfs --help 2>&1 || true)
-HAVE_SYNC=0; HAVE_STAT=0
-grep -qE '^ +sync ' <<<"$HELP" && HAVE_SYNC=1
-grep -qE '^ +stat ' <<<"$HELP" && HAVE_STAT=1
 rm -rf "$WORK"; mkdir -p "$WORK"
 tar -tf "$TAR" > "$WORK/names"
 ENTRIES=$(wc -l < "$WORK/names")
@@ -92,26 +88,24 @@ stop_stack() { # NAME: logs, RSS, unmount, final commits, btrfs check
 }
 
 now() { date +%s.%N; }
-sync_point() { # MOUNT DIR
-  if [ "$HAVE_SYNC" = 1 ]; then crfs sync "$1"; else sync "$2/$TOP/Makefile"; fi
+sync_point() { # MOUNT
+  crfs sync "$1"
 }
 untar() { # MOUNT DIR NAME: untar + sync point, prints "seconds tar_exit entries_present"
   local t0 rc=0 src=0 t1
   mkdir -p "$2" 2>/dev/null || true
   t0=$(now)
   tar -C "$2" -xf "$TAR" 2> "$WORK/tar-$3.err" || rc=$?
-  sync_point "$1" "$2" || src=$?
+  sync_point "$1" || src=$?
   t1=$(now)
   echo "$(echo "$t1 - $t0" | bc) $rc/$src $( (find "$2/$TOP" 2>/dev/null || true) | wc -l)"
 }
-total_rt() { # MOUNT: round trips so far (without PING), or - without crfs stat
-  if [ "$HAVE_STAT" = 1 ]; then
-    crfs stat "$1" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["roundTrips"]["total"])' 2>/dev/null || echo -
-  else echo -; fi
+total_rt() { # MOUNT: round trips so far (without PING), or - when crfs stat did not answer
+  crfs stat "$1" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["roundTrips"]["total"])' 2>/dev/null || echo -
 }
 report() { echo "$*" | tee -a "$WORK/report"; }
 
-report "sync point: $([ "$HAVE_SYNC" = 1 ] && echo 'crfs sync MNT' || echo 'fsync of one file'); counters: $([ "$HAVE_STAT" = 1 ] && echo 'crfs stat --json' || echo 'none')"
+report "sync point: crfs sync MNT; counters: crfs stat --json"
 report "tarball: $ENTRIES entries; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ " $EXPERIMENTS " == *" a "* ]]; then
@@ -130,7 +124,7 @@ fi
 if [[ " $EXPERIMENTS " == *" b "* ]]; then
   start_stack b
   : > "$A/pingpong"
-  sync_point "$A" "$A" || true
+  sync_point "$A" || true
   ra0=$(total_rt "$A"); rb0=$(total_rt "$B")
   t0=$(now)
   pp_rc=0

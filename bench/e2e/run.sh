@@ -3,9 +3,8 @@
 # issue #5 on CRFS and on three references.
 #
 # Workload, per variant and round (each on a fresh, empty file system):
-#   untar+sync   tar -xf of the Linux 6.1 source, then a sync point: `crfs sync MNT` on crfs when
-#                the CLI has it (else fsync of one file on the mount, which commits everything the
-#                client holds and waits until durable); `sync` on the others
+#   untar+sync   tar -xf of the Linux 6.1 source, then a sync point: `crfs sync MNT` on crfs (commits
+#                everything the client holds and waits until durable); `sync` on the others
 #   cat (cold)   drop the kernel's caches, then find -type f | xargs cat > /dev/null
 #   rm -rf       of the tree
 # Variants:
@@ -62,17 +61,12 @@ if [ ! -s "$TAR" ]; then
   xz -T2 -dc "$TARBALL" > "$TAR.part" && mv "$TAR.part" "$TAR"
 fi
 crfs() { dotnet "$CRFS_DLL" "$@"; }
-HELP=$(crfs --help 2>&1 || true)
-HAVE_SYNC=0; HAVE_STAT=0
-grep -qE '^ +sync ' <<<"$HELP" && HAVE_SYNC=1
-grep -qE '^ +stat ' <<<"$HELP" && HAVE_STAT=1
 
 rm -rf "$WORK"; mkdir -p "$RESULTS"
 tar -tf "$TAR" > "$WORK/names"
 ENTRIES=$(wc -l < "$WORK/names")
 REGULAR=$(tar -tvf "$TAR" | grep -c '^-')  # requests are counted per regular file of the tarball
 TOP=$(head -1 "$WORK/names" | cut -d/ -f1)
-SYNC_FILE="$TOP/Makefile"
 
 # Private sshd: own host key, own client key, own port, own config; never the system's.
 if [[ " $VARIANTS " == *" sshfs "* ]]; then
@@ -117,7 +111,7 @@ wait_mounted() {
 
 snapshot() { # VARIANT FILE: counters of the FUSE daemon, if it offers them
   case $1 in
-    crfs) if [ "$HAVE_STAT" = 1 ]; then crfs stat "$MNT" --json > "$2" 2>/dev/null || true; fi ;;
+    crfs) crfs stat "$MNT" --json > "$2" 2>/dev/null || true ;;
     passthrough)
       rm -f "$WORK/counters"; kill -USR1 "$DAEMON_PID"
       for _ in $(seq 100); do [ -s "$WORK/counters" ] && break; sleep 0.05; done
@@ -127,7 +121,7 @@ snapshot() { # VARIANT FILE: counters of the FUSE daemon, if it offers them
 
 sync_point() { # VARIANT
   if [ "$1" != crfs ]; then sync; return; fi
-  if [ "$HAVE_SYNC" = 1 ]; then crfs sync "$MNT"; else sync "$MNT/$SYNC_FILE"; fi
+  crfs sync "$MNT"
 }
 
 mount_variant() { # VARIANT DIR
@@ -173,8 +167,8 @@ unmount_variant() { # VARIANT DIR
 }
 
 # --- the timed phases ---------------------------------------------------------------------
-echo "sync point on crfs: $([ "$HAVE_SYNC" = 1 ] && echo 'crfs sync MNT' || echo "fsync of MNT/$SYNC_FILE (crfs sync not in this CLI)")" > "$RESULTS/method"
-echo "crfs counters: $([ "$HAVE_STAT" = 1 ] && echo 'crfs stat MNT --json' || echo 'none (crfs stat not in this CLI)')" >> "$RESULTS/method"
+echo "sync point on crfs: crfs sync MNT" > "$RESULTS/method"
+echo "crfs counters: crfs stat MNT --json" >> "$RESULTS/method"
 for round in $(seq "$ROUNDS"); do
   for v in $VARIANTS; do
     d="$WORK/$v"
